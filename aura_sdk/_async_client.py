@@ -1,0 +1,324 @@
+"""``AsyncAuraClient``: the async facade (asyncio and trio, through anyio).
+
+It mirrors ``AuraClient`` method for method; a test compares the two surfaces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+import anyio
+import httpx
+
+from ._config import DEFAULT_TIMEOUT, ClientConfig, TimeoutTypes
+from ._decoder import DecodeErrors
+from ._exceptions import APIError
+from ._http import TRANSPORT_ERRORS, build_request, connection_error, error_from_response
+from ._messages import Message
+from ._models import DEFAULT_MODEL, Model
+from ._reply import Reply
+from ._request import RequestSpec, chat_request, models_request
+from ._response import parse_models
+from ._retry import RetryPolicy
+from ._status import ERROR_BODY_LIMIT
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncGenerator
+
+    from typing_extensions import Self
+
+__all__ = ["AsyncAuraClient", "AsyncStream"]
+
+_CLOSE_GRACE = 5.0
+"""Seconds a shielded close may take before it is abandoned."""
+
+_Orphan = tuple["AsyncGenerator[bytes, None] | None", httpx.Response]
+
+
+class AsyncAuraClient:
+    """An async client for an Aura (openchat-ui) server, for asyncio and trio.
+
+    Example::
+
+        async with AsyncAuraClient() as client:
+            async for chunk in client.stream([user("Hi")]):
+                print(chunk, end="", flush=True)
+
+    Configuration as for ``AuraClient``.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        model: str | Model = DEFAULT_MODEL,
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+        max_retries: int = 2,
+        proxy: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self._config = ClientConfig.resolve(
+            base_url=base_url,
+            api_key=api_key,
+            model=model,
+            timeout=timeout,
+            max_retries=max_retries,
+            headers=headers,
+        )
+        self._retry = RetryPolicy(max_retries=max_retries)
+        self._owns_http = http_client is None
+        self._http = httpx.AsyncClient(proxy=proxy) if http_client is None else http_client
+        # Streams dropped unclosed (``break`` with no reference kept) land here;
+        # they are closed at the start of the next call, on the right event loop,
+        # since a finalizer must not schedule work on a loop.
+        self._orphans: list[_Orphan] = []
+
+    @property
+    def base_url(self) -> str:
+        return self._config.base_url
+
+    @property
+    def model(self) -> Model:
+        return self._config.model
+
+    def __repr__(self) -> str:
+        return f"AsyncAuraClient(base_url={self.base_url!r}, model={self.model.id!r})"
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        *,
+        temperature: float | None = 0.5,
+        max_tokens: int = 8192,
+        system: str | None = None,
+        model: str | Model | None = None,
+        errors: DecodeErrors = "replace",
+    ) -> AsyncStream:
+        """Stream a reply: an async iterator of text chunks, and an async context manager.
+
+        The input is checked now; nothing is sent until the stream is entered or
+        iterated. ``system`` goes before any system messages in the prompt.
+        """
+        spec = chat_request(
+            self._config,
+            messages,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            system=system,
+            model=model,
+        )
+        return AsyncStream(self, spec, Reply(errors))
+
+    async def chat(
+        self,
+        messages: Sequence[Message],
+        *,
+        temperature: float | None = 0.5,
+        max_tokens: int = 8192,
+        system: str | None = None,
+        model: str | Model | None = None,
+        errors: DecodeErrors = "replace",
+    ) -> str:
+        """The whole reply as one string."""
+        async with self.stream(
+            messages,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            system=system,
+            model=model,
+            errors=errors,
+        ) as stream:
+            async for _ in stream:
+                pass
+        return stream.text
+
+    async def models(self) -> list[Model]:
+        """The models the server offers (``POST /api/models``)."""
+        response, _ = await self._open(models_request(self._config))
+        try:
+            body = await response.aread()
+        except TRANSPORT_ERRORS as exc:
+            raise connection_error(exc, self._config.timeout) from exc
+        finally:
+            await response.aclose()
+        return parse_models(body)
+
+    async def aclose(self) -> None:
+        """Close the connection pool (unless the ``http_client`` was passed in)."""
+        await self._reap()
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def _reap(self) -> None:
+        while self._orphans:
+            chunks, response = self._orphans.pop()
+            await _aclose(chunks, response)
+
+    async def _open(self, spec: RequestSpec) -> tuple[httpx.Response, int]:
+        """Send ``spec`` until a success status arrives; retries as the policy says."""
+        await self._reap()
+        retries = 0
+        while True:
+            error: APIError
+            try:
+                request = build_request(self._http, spec, self._config.timeout)
+                response = await self._http.send(request, stream=True)
+            except TRANSPORT_ERRORS as exc:
+                error = connection_error(exc, self._config.timeout)
+                error.__cause__ = exc
+            else:
+                if response.is_success:
+                    return response, retries
+                error = await self._status_error(response)
+            delay = self._retry.delay(retries, error)
+            if delay is None:
+                error.retries = retries
+                raise error
+            retries += 1
+            await anyio.sleep(delay)
+
+    async def _status_error(self, response: httpx.Response) -> APIError:
+        body = bytearray()
+        chunks = _aiter_bytes(response)
+        try:
+            async for chunk in chunks:
+                body += chunk
+                if len(body) >= ERROR_BODY_LIMIT:
+                    break
+        except TRANSPORT_ERRORS:
+            pass  # the status line already says what went wrong
+        finally:
+            await _aclose(chunks, response)
+        return error_from_response(response, bytes(body), self._config.api_key)
+
+
+def _aiter_bytes(response: httpx.Response) -> AsyncGenerator[bytes, None]:
+    # httpx types it as an AsyncIterator; it is an async generator, which we must aclose().
+    return response.aiter_bytes()  # type: ignore[return-value]
+
+
+async def _aclose(chunks: AsyncGenerator[bytes, None] | None, response: httpx.Response) -> None:
+    try:
+        if chunks is not None:
+            await chunks.aclose()
+    finally:
+        await response.aclose()
+
+
+class AsyncStream(AsyncIterator[str]):
+    """A streamed reply: ``async for`` it for text chunks, or ``async with`` it.
+
+    Nothing is sent until it is entered or iterated. ``text`` holds everything
+    received so far (also after an error); ``status_code`` and ``headers``
+    describe the response once it has arrived. Leaving the ``async with`` block,
+    reaching the end, ``break`` or an error all give the connection back.
+    """
+
+    def __init__(self, client: AsyncAuraClient, spec: RequestSpec, reply: Reply) -> None:
+        self._client = client
+        self._spec = spec
+        self._reply = reply
+        self._response: httpx.Response | None = None
+        self._chunks: AsyncGenerator[bytes, None] | None = None
+        self._done = False
+        self.retries = 0
+        """Retries taken before the response arrived."""
+
+    @property
+    def text(self) -> str:
+        """The reply text received so far."""
+        return self._reply.text
+
+    @property
+    def response(self) -> httpx.Response | None:
+        """The ``httpx.Response``, once it has arrived."""
+        return self._response
+
+    @property
+    def status_code(self) -> int | None:
+        return None if self._response is None else self._response.status_code
+
+    @property
+    def headers(self) -> httpx.Headers | None:
+        return None if self._response is None else self._response.headers
+
+    async def __aenter__(self) -> Self:
+        await self._start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> str:
+        await self._start()
+        if self._chunks is None:
+            raise StopAsyncIteration
+        while True:
+            try:
+                data = await self._chunks.__anext__()
+            except StopAsyncIteration:
+                await self.aclose()
+                tail = self._reply.finish()
+                if tail:
+                    return tail
+                raise
+            except TRANSPORT_ERRORS as exc:
+                await self.aclose()
+                raise connection_error(exc, self._client._config.timeout, self._reply) from exc
+            except BaseException:
+                await self.aclose()
+                raise
+            try:
+                text = self._reply.feed(data)
+            except BaseException:
+                await self.aclose()
+                raise
+            if text:
+                return text
+
+    async def aclose(self) -> None:
+        """Stop reading and give the connection back to the pool. Safe to call twice."""
+        self._done = True
+        chunks, self._chunks = self._chunks, None
+        if self._response is not None and not self._response.is_closed:
+            # Shielded, so a cancelled caller still gives the connection back.
+            with anyio.move_on_after(_CLOSE_GRACE, shield=True):
+                await _aclose(chunks, self._response)
+
+    async def _start(self) -> None:
+        if self._done or self._response is not None:
+            return
+        self._done = True  # a failed start is final, too
+        self._response, self.retries = await self._client._open(self._spec)
+        self._done = False
+        self._chunks = _aiter_bytes(self._response)
+
+    def __del__(self) -> None:
+        # Dropped while open (``break`` with no reference kept): hand the response
+        # to the client, which closes it on its own loop at its next call.
+        response: httpx.Response | None = getattr(self, "_response", None)
+        if response is not None and not response.is_closed:
+            self._client._orphans.append((self._chunks, response))

@@ -1,0 +1,295 @@
+"""``AuraClient``: the synchronous facade. It only moves bytes and sleeps."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+import httpx
+
+from ._config import DEFAULT_TIMEOUT, ClientConfig, TimeoutTypes
+from ._decoder import DecodeErrors
+from ._exceptions import APIError
+from ._http import TRANSPORT_ERRORS, build_request, connection_error, error_from_response
+from ._messages import Message
+from ._models import DEFAULT_MODEL, Model
+from ._reply import Reply
+from ._request import RequestSpec, chat_request, models_request
+from ._response import parse_models
+from ._retry import RetryPolicy
+from ._status import ERROR_BODY_LIMIT
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = ["AuraClient", "Stream"]
+
+
+class AuraClient:
+    """A synchronous client for an Aura (openchat-ui) server.
+
+    Example::
+
+        with AuraClient(base_url="http://127.0.0.1:8000") as client:
+            for chunk in client.stream([user("Hi")]):
+                print(chunk, end="", flush=True)
+
+    ``base_url`` falls back to ``$AURA_BASE_URL``, then ``https://openchat.team``;
+    ``api_key`` to ``$AURA_API_KEY``, then ``""`` (the server's own key). An
+    ``http_client`` passed in is used as it is and never closed by the SDK.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        model: str | Model = DEFAULT_MODEL,
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+        max_retries: int = 2,
+        proxy: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        http_client: httpx.Client | None = None,
+    ) -> None:
+        self._config = ClientConfig.resolve(
+            base_url=base_url,
+            api_key=api_key,
+            model=model,
+            timeout=timeout,
+            max_retries=max_retries,
+            headers=headers,
+        )
+        self._retry = RetryPolicy(max_retries=max_retries)
+        self._owns_http = http_client is None
+        self._http = httpx.Client(proxy=proxy) if http_client is None else http_client
+
+    @property
+    def base_url(self) -> str:
+        return self._config.base_url
+
+    @property
+    def model(self) -> Model:
+        return self._config.model
+
+    def __repr__(self) -> str:
+        return f"AuraClient(base_url={self.base_url!r}, model={self.model.id!r})"
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        *,
+        temperature: float | None = 0.5,
+        max_tokens: int = 8192,
+        system: str | None = None,
+        model: str | Model | None = None,
+        errors: DecodeErrors = "replace",
+    ) -> Stream:
+        """Stream a reply: an iterator of text chunks, and a context manager.
+
+        The input is checked now; nothing is sent until the stream is entered or
+        iterated. ``system`` goes before any system messages in the prompt.
+        """
+        spec = chat_request(
+            self._config,
+            messages,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            system=system,
+            model=model,
+        )
+        return Stream(self, spec, Reply(errors))
+
+    def chat(
+        self,
+        messages: Sequence[Message],
+        *,
+        temperature: float | None = 0.5,
+        max_tokens: int = 8192,
+        system: str | None = None,
+        model: str | Model | None = None,
+        errors: DecodeErrors = "replace",
+    ) -> str:
+        """The whole reply as one string."""
+        with self.stream(
+            messages,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            system=system,
+            model=model,
+            errors=errors,
+        ) as stream:
+            for _ in stream:
+                pass
+        return stream.text
+
+    def models(self) -> list[Model]:
+        """The models the server offers (``POST /api/models``)."""
+        response, _ = self._open(models_request(self._config))
+        with _closing(response):
+            try:
+                body = response.read()
+            except TRANSPORT_ERRORS as exc:
+                raise connection_error(exc, self._config.timeout) from exc
+        return parse_models(body)
+
+    def close(self) -> None:
+        """Close the connection pool (unless the ``http_client`` was passed in)."""
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _open(self, spec: RequestSpec) -> tuple[httpx.Response, int]:
+        """Send ``spec`` until a success status arrives; retries as the policy says."""
+        retries = 0
+        while True:
+            error: APIError
+            try:
+                request = build_request(self._http, spec, self._config.timeout)
+                response = self._http.send(request, stream=True)
+            except TRANSPORT_ERRORS as exc:
+                error = connection_error(exc, self._config.timeout)
+                error.__cause__ = exc
+            else:
+                if response.is_success:
+                    return response, retries
+                error = self._status_error(response)
+            delay = self._retry.delay(retries, error)
+            if delay is None:
+                error.retries = retries
+                raise error
+            retries += 1
+            time.sleep(delay)
+
+    def _status_error(self, response: httpx.Response) -> APIError:
+        with _closing(response):
+            body = bytearray()
+            try:
+                for chunk in response.iter_bytes():
+                    body += chunk
+                    if len(body) >= ERROR_BODY_LIMIT:
+                        break
+            except TRANSPORT_ERRORS:
+                pass  # the status line already says what went wrong
+        return error_from_response(response, bytes(body), self._config.api_key)
+
+
+class _closing:
+    """``contextlib.closing`` for an ``httpx.Response``, typed."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._response = response
+
+    def __enter__(self) -> httpx.Response:
+        return self._response
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._response.close()
+
+
+class Stream(Iterator[str]):
+    """A streamed reply: iterate it for text chunks, or use it as a context manager.
+
+    Nothing is sent until it is entered or iterated. ``text`` holds everything
+    received so far (also after an error); ``status_code`` and ``headers``
+    describe the response once it has arrived. Leaving the ``with`` block,
+    reaching the end, ``break`` or an error all give the connection back.
+    """
+
+    def __init__(self, client: AuraClient, spec: RequestSpec, reply: Reply) -> None:
+        self._client = client
+        self._spec = spec
+        self._reply = reply
+        self._response: httpx.Response | None = None
+        self._chunks: Iterator[bytes] | None = None
+        self._done = False
+        self.retries = 0
+        """Retries taken before the response arrived."""
+
+    @property
+    def text(self) -> str:
+        """The reply text received so far."""
+        return self._reply.text
+
+    @property
+    def response(self) -> httpx.Response | None:
+        """The ``httpx.Response``, once it has arrived."""
+        return self._response
+
+    @property
+    def status_code(self) -> int | None:
+        return None if self._response is None else self._response.status_code
+
+    @property
+    def headers(self) -> httpx.Headers | None:
+        return None if self._response is None else self._response.headers
+
+    def __enter__(self) -> Self:
+        self._start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __iter__(self) -> Self:
+        return self
+
+    def __next__(self) -> str:
+        self._start()
+        if self._chunks is None:
+            raise StopIteration
+        while True:
+            try:
+                data = next(self._chunks)
+            except StopIteration:
+                self.close()
+                tail = self._reply.finish()
+                if tail:
+                    return tail
+                raise
+            except TRANSPORT_ERRORS as exc:
+                self.close()
+                raise connection_error(exc, self._client._config.timeout, self._reply) from exc
+            except BaseException:
+                self.close()
+                raise
+            try:
+                text = self._reply.feed(data)
+            except BaseException:
+                self.close()
+                raise
+            if text:
+                return text
+
+    def close(self) -> None:
+        """Stop reading and give the connection back to the pool. Safe to call twice."""
+        self._done = True
+        self._chunks = None
+        if self._response is not None:
+            self._response.close()
+
+    def _start(self) -> None:
+        if self._done or self._response is not None:
+            return
+        self._done = True  # a failed start is final, too
+        self._response, self.retries = self._client._open(self._spec)
+        self._done = False
+        # Dropping this stream unclosed (``break`` with no reference kept) frees the
+        # generator, whose close() makes httpcore give the connection back at once.
+        self._chunks = self._response.iter_bytes()

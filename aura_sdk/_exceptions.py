@@ -1,0 +1,231 @@
+"""The one exception tree of aura-sdk.
+
+Every error a public call raises is an ``AuraError``; no raw httpx or anyio
+exception escapes. The tree::
+
+    AuraError
+    ├── AuraValidationError (also ValueError)  bad input, raised before anything is sent
+    ├── AuraDecodeError (also ValueError)      invalid UTF-8 with errors="strict"
+    └── APIError                               something went wrong talking to the server
+        ├── APIConnectionError                 no usable response: DNS, refused, reset, TLS, ...
+        │   ├── APITimeoutError                a time limit fired (``.limit``, ``.seconds``)
+        │   └── StreamInterruptedError         the body broke off after text arrived (``.text``)
+        │       └── StreamTimeoutError         ... because the server went quiet (also APITimeoutError)
+        ├── APIResponseValidationError         a success answer whose body makes no sense
+        └── APIStatusError                     the server answered with an error status
+            ├── BadRequestError                400
+            ├── AuthenticationError            401, or an openchat-ui 500 about the API key
+            ├── PermissionDeniedError          403
+            ├── NotFoundError                  404
+            ├── RequestTimeoutError            408
+            ├── ConflictError                  409
+            ├── UnprocessableEntityError       422
+            ├── RateLimitError                 429, or an openchat-ui 500 saying "rate limit"
+            └── InternalServerError            any other 5xx
+
+The split follows h11: ``AuraValidationError`` is *local* (the caller misused the
+SDK, nothing was sent); everything under ``APIError`` is *remote*.
+
+openchat-ui answers every failure with ``500`` and body ``Error``, putting the
+upstream message in the HTTP reason phrase, so ``str()`` of a status error always
+shows the reason phrase: ``500 Rate limit reached for requests``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuraDecodeError",
+    "AuraError",
+    "AuraValidationError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "InternalServerError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RequestTimeoutError",
+    "StreamInterruptedError",
+    "StreamTimeoutError",
+    "TimeoutLimit",
+    "UnprocessableEntityError",
+]
+
+TimeoutLimit = Literal["connect", "read", "write", "pool", "total"]
+"""Which time limit fired: see ``aura_sdk.Timeout``."""
+
+
+class AuraError(Exception):
+    """Base class of every error raised by aura-sdk."""
+
+
+class AuraValidationError(AuraError, ValueError):
+    """The caller passed bad input; nothing was sent.
+
+    The message names the bad item, e.g. ``messages[2].role: expected one of
+    'system', 'user', 'assistant', got 'bot'``.
+    """
+
+
+class AuraDecodeError(AuraError, ValueError):
+    """The server sent bytes that are not valid UTF-8 (only with ``errors="strict"``).
+
+    ``text`` is what was decoded before the bad bytes, ``position`` their offset
+    in the whole body.
+    """
+
+    def __init__(self, message: str, *, text: str = "", position: int = 0) -> None:
+        super().__init__(message)
+        self.text = text
+        self.position = position
+
+
+class APIError(AuraError):
+    """Something went wrong talking to the server.
+
+    ``retries`` counts the retries taken before giving up.
+    """
+
+    retries: int = 0
+
+
+class APIConnectionError(APIError):
+    """No usable answer: the connection failed, was refused, reset or broke.
+
+    ``text`` holds the reply text received before the failure ("" when the
+    failure came before the body).
+    """
+
+    def __init__(self, message: str = "Connection error.", *, text: str = "") -> None:
+        super().__init__(message)
+        self.text = text
+
+
+class APITimeoutError(APIConnectionError):
+    """A time limit fired. ``limit`` says which one, ``seconds`` how long it was."""
+
+    def __init__(
+        self,
+        message: str = "Request timed out.",
+        *,
+        limit: TimeoutLimit = "read",
+        seconds: float | None = None,
+        text: str = "",
+    ) -> None:
+        super().__init__(message, text=text)
+        self.limit: TimeoutLimit = limit
+        self.seconds = seconds
+
+
+class StreamInterruptedError(APIConnectionError):
+    """The reply broke off mid-body (connection dropped, reset, or response too short).
+
+    ``text`` is every character received before the cut; ``truncated`` holds the
+    bytes of a multibyte character that the cut split (b"" if none), which are
+    reported here rather than silently dropped.
+    """
+
+    def __init__(self, message: str, *, text: str = "", truncated: bytes = b"") -> None:
+        super().__init__(message, text=text)
+        self.truncated = truncated
+
+
+class StreamTimeoutError(StreamInterruptedError, APITimeoutError):
+    """The server went quiet mid-reply for longer than the read limit.
+
+    The real openchat-ui server does this when its upstream drops mid-stream:
+    it never sends the terminating chunk. Catch it as either parent.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        limit: TimeoutLimit = "read",
+        seconds: float | None = None,
+        text: str = "",
+        truncated: bytes = b"",
+    ) -> None:
+        APITimeoutError.__init__(self, message, limit=limit, seconds=seconds, text=text)
+        self.truncated = truncated
+
+
+class APIResponseValidationError(APIError):
+    """The server answered with success, but the body is not what the protocol says.
+
+    ``body`` holds the start of what arrived.
+    """
+
+    def __init__(self, message: str, *, body: str = "") -> None:
+        super().__init__(message)
+        self.body = body
+
+
+class APIStatusError(APIError):
+    """The server answered with an error status.
+
+    ``status_code`` and ``reason`` come from the status line (openchat-ui puts the
+    upstream's message in the reason phrase), ``body`` is the response text and
+    ``response`` the ``httpx.Response``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        reason: str,
+        body: str,
+        response: httpx.Response | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.reason = reason
+        self.body = body
+        self.response = response
+
+
+class BadRequestError(APIStatusError):
+    """400 Bad Request."""
+
+
+class AuthenticationError(APIStatusError):
+    """401, or an openchat-ui 500 whose reason phrase is about the API key."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403 Forbidden."""
+
+
+class NotFoundError(APIStatusError):
+    """404 Not Found: often a wrong ``base_url``."""
+
+
+class RequestTimeoutError(APIStatusError):
+    """408 Request Timeout."""
+
+
+class ConflictError(APIStatusError):
+    """409 Conflict."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422 Unprocessable Entity."""
+
+
+class RateLimitError(APIStatusError):
+    """429, or an openchat-ui 500 whose reason phrase says "rate limit"."""
+
+
+class InternalServerError(APIStatusError):
+    """Any other 5xx: an outage, or (openchat-ui) often a request it could not handle."""

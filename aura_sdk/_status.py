@@ -1,0 +1,108 @@
+"""Where an error status, its reason phrase and its body become an exception.
+
+openchat-ui answers *every* failure with ``500`` and body ``Error``; the only
+detail is the HTTP reason phrase, which carries the upstream's message
+(``500 Rate limit reached for requests``). Other deployments send real statuses.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING
+
+from ._exceptions import (
+    APIStatusError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    InternalServerError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    RequestTimeoutError,
+    UnprocessableEntityError,
+)
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["ERROR_BODY_LIMIT", "error_message", "redact", "status_error"]
+
+ERROR_BODY_LIMIT = 64 * 1024
+"""At most this much of an error body is read and kept."""
+
+_BY_STATUS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    408: RequestTimeoutError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+_RATE_LIMIT = re.compile(r"rate[ _-]?limit|too many requests|quota", re.IGNORECASE)
+_AUTH = re.compile(
+    r"api[ _-]?key|unauthori[sz]ed|authenticat|invalid[ _-]key|incorrect[ _-]key", re.IGNORECASE
+)
+
+
+def redact(text: str, secret: str) -> str:
+    """``text`` with every occurrence of ``secret`` (the API key) masked."""
+    return text.replace(secret, "***") if secret else text
+
+
+def error_message(body: str) -> str | None:
+    """The upstream's message in an OpenAI-style JSON error body, if there is one."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    error = data.get("error") if isinstance(data, dict) else None
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        return str(error["message"])
+    if isinstance(error, str):
+        return error
+    return None
+
+
+def _class_for(status: int, detail: str) -> type[APIStatusError]:
+    if status in _BY_STATUS:
+        return _BY_STATUS[status]
+    if status == 500 and _RATE_LIMIT.search(detail):
+        return RateLimitError
+    if status == 500 and _AUTH.search(detail):
+        return AuthenticationError
+    if status >= 500:
+        return InternalServerError
+    return APIStatusError
+
+
+def status_error(
+    status: int,
+    reason: str,
+    body: str,
+    *,
+    response: httpx.Response | None = None,
+    secret: str = "",
+) -> APIStatusError:
+    """The exception for an error answer; its message shows the reason phrase.
+
+    >>> str(status_error(500, "Rate limit reached for requests", "Error"))
+    '500 Rate limit reached for requests'
+    >>> type(status_error(500, "Incorrect API key provided: sk-***.", "Error")).__name__
+    'AuthenticationError'
+    """
+    reason = redact(reason, secret)
+    body = redact(body[:ERROR_BODY_LIMIT], secret)
+    upstream = error_message(body)
+    detail = reason if upstream is None else f"{reason} {upstream}"
+    message = f"{status} {reason}".rstrip()
+    if upstream is not None and upstream not in reason:
+        message += f": {upstream}"
+    elif body and body != "Error" and upstream is None and len(body) <= 200 and body not in reason:
+        message += f": {body.strip()}"
+    cls = _class_for(status, detail)
+    return cls(message, status_code=status, reason=reason, body=body, response=response)

@@ -1,0 +1,149 @@
+"""aura_sdk.compat.Aura: the seed provider's call, and the real g4f package's entry points."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from aura_sdk import AuraValidationError, StreamInterruptedError
+from aura_sdk.compat import Aura
+from tests._server import Script, ScriptedServer
+
+MESSAGES = [{"role": "system", "content": "S"}, {"role": "user", "content": "Hi"}]
+
+
+def test_class_attributes() -> None:
+    assert Aura.url == "https://openchat.team"
+    assert Aura.working is True
+    assert Aura.supports_stream is True
+    assert Aura.needs_auth is False
+    assert Aura.get_dict()["name"] == "Aura"
+
+
+def test_seed_signature() -> None:
+    params = inspect.signature(Aura.create_async_generator).parameters
+    assert list(params)[:6] == [
+        "model",
+        "messages",
+        "proxy",
+        "temperature",
+        "max_tokens",
+        "webdriver",
+    ]
+    assert [params[n].default for n in ("proxy", "temperature", "max_tokens", "webdriver")] == [
+        None,
+        0.5,
+        8192,
+        None,
+    ]
+
+
+@pytest.mark.anyio
+async def test_streams_str_chunks_with_the_seed_body(server: ScriptedServer) -> None:
+    server.queue(Script(chunks=[b"Hel", b"lo \xc3", b"\xa9"]))
+    chunks = [
+        c
+        async for c in Aura.create_async_generator(
+            "ignored-model",
+            MESSAGES,
+            webdriver=object(),
+            base_url=server.url,
+            stream=True,
+            provider="x",
+        )
+    ]
+    assert chunks == ["Hel", "lo ", "é"]
+    assert json.loads(server.requests[0].body) == {
+        "model": {
+            "id": "openchat_3.6",
+            "name": "OpenChat 3.6 (latest)",
+            "maxLength": 24576,
+            "tokenLimit": 8192,
+        },
+        "messages": [{"role": "user", "content": "Hi"}],
+        "key": "",
+        "prompt": "S",
+        "temperature": 0.5,
+    }
+
+
+@pytest.mark.anyio
+async def test_base_url_from_environment(
+    server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AURA_BASE_URL", server.url)
+    assert [c async for c in Aura.create_async_generator("m", MESSAGES)] == ["Hello", ", world"]
+
+
+@pytest.mark.anyio
+async def test_extra_message_keys_are_dropped_and_errors_typed(server: ScriptedServer) -> None:
+    messages = [{"role": "user", "content": "Hi", "name": "me"}]
+    server.queue(Script(chunks=[b"cut"], end="drop"))
+    with pytest.raises(StreamInterruptedError):
+        async for _ in Aura.create_async_generator("m", messages, base_url=server.url):
+            pass
+    assert json.loads(server.requests[0].body)["messages"] == [{"role": "user", "content": "Hi"}]
+
+
+def test_bad_input_raises_before_anything_is_sent(server: ScriptedServer) -> None:
+    with pytest.raises(AuraValidationError):
+        Aura.create_async_generator("m", [{"role": "bot", "content": "x"}], base_url=server.url)
+    with pytest.raises(AuraValidationError):
+        Aura.create_async_generator("m", MESSAGES, temperature=9, base_url=server.url)
+    assert server.requests == []
+
+
+# --- the real g4f package ----------------------------------------------------
+
+
+@pytest.fixture
+def g4f(tmp_path: Any, monkeypatch: pytest.MonkeyPatch, server: ScriptedServer) -> ModuleType:
+    monkeypatch.setenv("G4F_CONFIG_DIR", str(tmp_path))
+    monkeypatch.setenv("AURA_BASE_URL", server.url)
+    module = importlib.import_module("g4f")
+    debug: Any = importlib.import_module("g4f.debug")
+    debug.version_check = False
+    return module
+
+
+def test_g4f_client(g4f: ModuleType, server: ScriptedServer) -> None:
+    client = g4f.client.Client(provider=Aura)
+    response = client.chat.completions.create(model="openchat_3.6", messages=MESSAGES)
+    assert response.choices[0].message.content == "Hello, world"
+    chunks = client.chat.completions.create(model="openchat_3.6", messages=MESSAGES, stream=True)
+    assert "".join(c.choices[0].delta.content or "" for c in chunks) == "Hello, world"
+    assert json.loads(server.requests[0].body)["prompt"] == "S"
+
+
+def test_g4f_chat_completion(g4f: ModuleType) -> None:
+    assert (
+        g4f.ChatCompletion.create(model="openchat_3.6", provider=Aura, messages=MESSAGES)
+        == "Hello, world"
+    )
+    streamed = g4f.ChatCompletion.create(
+        model="openchat_3.6", provider=Aura, messages=MESSAGES, stream=True
+    )
+    assert list(streamed) == ["Hello", ", world"]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])  # g4f itself runs on asyncio (aiohttp) only
+async def test_g4f_async_client(g4f: ModuleType) -> None:
+    client = g4f.client.AsyncClient(provider=Aura)
+    response = await client.chat.completions.create(model="openchat_3.6", messages=MESSAGES)
+    assert response.choices[0].message.content == "Hello, world"
+    text = ""
+    async for chunk in client.chat.completions.stream(model="openchat_3.6", messages=MESSAGES):
+        text += chunk.choices[0].delta.content or ""
+    assert text == "Hello, world"
+
+
+def test_g4f_api_key_reaches_the_server(g4f: ModuleType, server: ScriptedServer) -> None:
+    client = g4f.client.Client(provider=Aura, api_key="sk-from-g4f")
+    client.chat.completions.create(model="openchat_3.6", messages=MESSAGES)
+    assert json.loads(server.requests[0].body)["key"] == "sk-from-g4f"

@@ -1,0 +1,276 @@
+"""Both facades over real loopback sockets: the pool, cut-off bodies, quiet servers.
+
+Every client here has a pool of ONE connection and a short pool timeout, so a
+connection that is not given back makes the next request fail at once.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+from collections.abc import AsyncGenerator, Iterator
+
+import httpx
+import pytest
+
+from aura_sdk import (
+    AsyncAuraClient,
+    AuraClient,
+    InternalServerError,
+    StreamInterruptedError,
+    StreamTimeoutError,
+    Timeout,
+    user,
+)
+from tests._server import Script, ScriptedServer
+
+LIMITS = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+TIMEOUT = Timeout(connect=5, read=5, write=5, pool=0.5)
+HI = [user("Hi")]
+LONG = Script(chunks=[b"one ", b"two ", b"three ", b"four"])
+
+
+class Boom(Exception):
+    pass
+
+
+@pytest.fixture
+def client(server: ScriptedServer) -> Iterator[AuraClient]:
+    with httpx.Client(limits=LIMITS) as http:
+        yield AuraClient(base_url=server.url, http_client=http, timeout=TIMEOUT, max_retries=0)
+
+
+def assert_pool_free(client: AuraClient) -> None:
+    """The single connection is free again: another whole request goes through."""
+    assert client.chat(HI) == "Hello, world"
+
+
+# --- sync: the connection goes back to the pool ------------------------------
+
+
+def test_sync_with_block_exit(client: AuraClient, server: ScriptedServer) -> None:
+    server.queue(LONG)
+    with client.stream(HI) as stream:
+        assert next(stream) == "one "
+    assert_pool_free(client)
+
+
+def test_sync_exhausted(client: AuraClient, server: ScriptedServer) -> None:
+    server.queue(LONG)
+    stream = client.stream(HI)
+    assert list(stream) == ["one ", "two ", "three ", "four"]
+    assert stream.response is not None
+    assert stream.response.is_closed
+    assert_pool_free(client)
+    assert server.connections == 1  # a fully read reply leaves the connection reusable
+
+
+def test_sync_break_with_reference_kept(client: AuraClient, server: ScriptedServer) -> None:
+    server.queue(LONG)
+    stream = client.stream(HI)
+    for _ in stream:
+        break
+    stream.close()
+    assert stream.text == "one "
+    assert_pool_free(client)
+
+
+def test_sync_break_with_no_reference_kept(client: AuraClient, server: ScriptedServer) -> None:
+    server.queue(LONG)
+    for _ in client.stream(HI):
+        break
+    assert_pool_free(client)
+
+
+def test_sync_exception_in_loop_body(client: AuraClient, server: ScriptedServer) -> None:
+    server.queue(LONG)
+    with pytest.raises(Boom), client.stream(HI) as stream:
+        for _ in stream:
+            raise Boom
+    assert_pool_free(client)
+    server.queue(LONG)
+    with pytest.raises(Boom):
+        for _ in client.stream(HI):
+            raise Boom
+    assert_pool_free(client)
+
+
+def test_sync_status_error(client: AuraClient, server: ScriptedServer) -> None:
+    server.queue(Script(status=500, reason="Internal Server Error", chunks=[b"Error"]))
+    with pytest.raises(InternalServerError):
+        client.chat(HI)
+    assert_pool_free(client)
+
+
+def test_sync_dropped_connection_keeps_the_text(client: AuraClient, server: ScriptedServer) -> None:
+    server.queue(Script(chunks=[b"partial \xc3\xa9", b"\xe2\x9c"], end="drop"))
+    with pytest.raises(StreamInterruptedError) as info:
+        client.chat(HI)
+    assert info.value.text == "partial é"
+    assert info.value.truncated == b"\xe2\x9c"
+    assert_pool_free(client)
+
+
+def test_sync_quiet_server_times_out_with_the_text(server: ScriptedServer) -> None:
+    server.queue(Script(chunks=[b"so far"], end="hang"))
+    with AuraClient(base_url=server.url, timeout=Timeout(read=0.3), max_retries=0) as client:
+        stream = client.stream(HI)
+        with pytest.raises(StreamTimeoutError) as info:
+            list(stream)
+    assert info.value.text == stream.text == "so far"
+    assert (info.value.limit, info.value.seconds) == ("read", 0.3)
+
+
+def test_sync_multibyte_split_across_chunks(client: AuraClient, server: ScriptedServer) -> None:
+    server.queue(Script(chunks=[b"\xf0", b"\x9f\x99", b"\x82 caf\xc3", b"\xa9"]))
+    assert list(client.stream(HI)) == ["🙂 caf", "é"]
+
+
+# --- async: the same, under asyncio and trio ---------------------------------
+
+
+@pytest.fixture
+async def aclient(server: ScriptedServer) -> AsyncAuraClient:
+    return AsyncAuraClient(
+        base_url=server.url,
+        http_client=httpx.AsyncClient(limits=LIMITS),
+        timeout=TIMEOUT,
+        max_retries=0,
+    )
+
+
+async def assert_apool_free(client: AsyncAuraClient) -> None:
+    assert await client.chat(HI) == "Hello, world"
+    await client._http.aclose()
+
+
+@pytest.mark.anyio
+async def test_async_with_block_exit(aclient: AsyncAuraClient, server: ScriptedServer) -> None:
+    server.queue(LONG)
+    async with aclient.stream(HI) as stream:
+        assert await stream.__anext__() == "one "
+    await assert_apool_free(aclient)
+
+
+@pytest.mark.anyio
+async def test_async_exhausted(aclient: AsyncAuraClient, server: ScriptedServer) -> None:
+    server.queue(LONG)
+    stream = aclient.stream(HI)
+    assert [c async for c in stream] == ["one ", "two ", "three ", "four"]
+    await assert_apool_free(aclient)
+    assert server.connections == 1
+
+
+@pytest.mark.anyio
+async def test_async_break_with_reference_kept(
+    aclient: AsyncAuraClient, server: ScriptedServer
+) -> None:
+    server.queue(LONG)
+    stream = aclient.stream(HI)
+    async for _ in stream:
+        break
+    await stream.aclose()
+    assert stream.text == "one "
+    await assert_apool_free(aclient)
+
+
+@pytest.mark.anyio
+async def test_async_break_with_no_reference_kept(
+    aclient: AsyncAuraClient, server: ScriptedServer
+) -> None:
+    server.queue(LONG)
+    async for _ in aclient.stream(HI):
+        break
+    gc.collect()  # CPython frees it at once; this only makes other interpreters agree
+    await assert_apool_free(aclient)
+
+
+@pytest.mark.anyio
+async def test_async_exception_in_loop_body(
+    aclient: AsyncAuraClient, server: ScriptedServer
+) -> None:
+    server.queue(LONG)
+    with pytest.raises(Boom):
+        async with aclient.stream(HI) as stream:
+            async for _ in stream:
+                raise Boom
+    assert await aclient.chat(HI) == "Hello, world"
+    server.queue(LONG)
+    with pytest.raises(Boom):
+        async for _ in aclient.stream(HI):
+            raise Boom
+    await assert_apool_free(aclient)
+
+
+@pytest.mark.anyio
+async def test_async_status_error(aclient: AsyncAuraClient, server: ScriptedServer) -> None:
+    server.queue(Script(status=500, reason="Internal Server Error", chunks=[b"Error"]))
+    with pytest.raises(InternalServerError):
+        await aclient.chat(HI)
+    await assert_apool_free(aclient)
+
+
+@pytest.mark.anyio
+async def test_async_dropped_connection_keeps_the_text(
+    aclient: AsyncAuraClient, server: ScriptedServer
+) -> None:
+    server.queue(Script(chunks=[b"partial \xc3\xa9", b"\xe2\x9c"], end="drop"))
+    with pytest.raises(StreamInterruptedError) as info:
+        await aclient.chat(HI)
+    assert info.value.text == "partial é"
+    assert info.value.truncated == b"\xe2\x9c"
+    await assert_apool_free(aclient)
+
+
+@pytest.mark.anyio
+async def test_async_quiet_server_times_out_with_the_text(server: ScriptedServer) -> None:
+    server.queue(Script(chunks=[b"so far"], end="hang"))
+    async with AsyncAuraClient(
+        base_url=server.url, timeout=Timeout(read=0.3), max_retries=0
+    ) as client:
+        stream = client.stream(HI)
+        with pytest.raises(StreamTimeoutError) as info:
+            async for _ in stream:
+                pass
+    assert info.value.text == stream.text == "so far"
+
+
+@pytest.mark.anyio
+async def test_async_multibyte_split_across_chunks(
+    aclient: AsyncAuraClient, server: ScriptedServer
+) -> None:
+    server.queue(Script(chunks=[b"\xf0", b"\x9f\x99", b"\x82 caf\xc3", b"\xa9"]))
+    assert [c async for c in aclient.stream(HI)] == ["🙂 caf", "é"]
+    await aclient._http.aclose()
+
+
+@pytest.mark.anyio
+async def test_async_dropped_stream_is_closed_by_the_client_not_the_event_loop(
+    aclient: AsyncAuraClient, server: ScriptedServer
+) -> None:
+    """A stream dropped open is closed by the client's next call, on its own loop.
+
+    Left to the garbage collector, its async generator would be finalized by the
+    event loop's asyncgen hook, at a time nobody controls (and after the loop is
+    gone, as an "Event loop is closed" crash).
+    """
+    finalized_by_loop: list[str] = []
+    hooks = sys.get_asyncgen_hooks()
+    loop_finalizer = hooks.finalizer
+    assert loop_finalizer is not None
+
+    def spy(agen: AsyncGenerator[object, None]) -> None:
+        finalized_by_loop.append(getattr(agen, "__qualname__", ""))
+        loop_finalizer(agen)
+
+    sys.set_asyncgen_hooks(firstiter=hooks.firstiter, finalizer=spy)
+    try:
+        server.queue(LONG)
+        async for _ in aclient.stream(HI):
+            break
+        assert len(aclient._orphans) == 1
+        await assert_apool_free(aclient)
+        assert aclient._orphans == []
+    finally:
+        sys.set_asyncgen_hooks(*hooks)
+    assert "Response.aiter_bytes" not in finalized_by_loop
