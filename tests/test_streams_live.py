@@ -274,3 +274,37 @@ async def test_async_dropped_stream_is_closed_by_the_client_not_the_event_loop(
     finally:
         sys.set_asyncgen_hooks(*hooks)
     assert "Response.aiter_bytes" not in finalized_by_loop
+
+
+# --- what reaches the wire ---------------------------------------------------
+
+
+def test_sync_proxy_and_headers_reach_the_wire(server: ScriptedServer) -> None:
+    """With ``proxy=``, the request goes to the proxy in absolute form."""
+    with AuraClient(
+        base_url="http://aura.invalid", proxy=server.url, headers={"X-Team": "a"}
+    ) as client:
+        assert client.chat(HI) == "Hello, world"
+    received = server.requests[0]
+    assert received.path == "http://aura.invalid/api/chat"
+    assert received.headers["x-team"] == "a"
+
+
+@pytest.mark.anyio
+async def test_async_proxy_and_headers_reach_the_wire(server: ScriptedServer) -> None:
+    async with AsyncAuraClient(
+        base_url="http://aura.invalid", proxy=server.url, headers={"X-Team": "a"}
+    ) as client:
+        assert await client.chat(HI) == "Hello, world"
+    received = server.requests[0]
+    assert received.path == "http://aura.invalid/api/chat"
+    assert received.headers["x-team"] == "a"
+
+
+@pytest.mark.anyio
+async def test_compat_proxy_reaches_the_wire(server: ScriptedServer) -> None:
+    from aura_sdk.compat import Aura
+
+    chunks = Aura.create_async_generator("m", HI, proxy=server.url, base_url="http://aura.invalid")
+    assert [c async for c in chunks] == ["Hello", ", world"]
+    assert server.requests[0].path == "http://aura.invalid/api/chat"
