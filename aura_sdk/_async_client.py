@@ -12,16 +12,16 @@ from typing import TYPE_CHECKING
 import anyio
 import httpx
 
-from ._config import DEFAULT_TIMEOUT, ClientConfig, TimeoutTypes
+from ._base import BaseClient, BaseStream
+from ._config import DEFAULT_TIMEOUT, TimeoutTypes
 from ._decoder import DecodeErrors
 from ._exceptions import APIError
 from ._http import TRANSPORT_ERRORS, build_request, connection_error, error_from_response
 from ._messages import Message
 from ._models import DEFAULT_MODEL, Model
 from ._reply import Reply
-from ._request import RequestSpec, chat_request, models_request
+from ._request import RequestSpec, models_request
 from ._response import parse_models
-from ._retry import RetryPolicy
 from ._status import ERROR_BODY_LIMIT
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ _CLOSE_GRACE = 5.0
 _Orphan = tuple["AsyncGenerator[bytes, None] | None", httpx.Response]
 
 
-class AsyncAuraClient:
+class AsyncAuraClient(BaseClient):
     """An async client for an Aura (openchat-ui) server, for asyncio and trio.
 
     Example::
@@ -61,7 +61,7 @@ class AsyncAuraClient:
         headers: Mapping[str, str] | None = None,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
-        self._config = ClientConfig.resolve(
+        super().__init__(
             base_url=base_url,
             api_key=api_key,
             model=model,
@@ -69,24 +69,12 @@ class AsyncAuraClient:
             max_retries=max_retries,
             headers=headers,
         )
-        self._retry = RetryPolicy(max_retries=max_retries)
         self._owns_http = http_client is None
         self._http = httpx.AsyncClient(proxy=proxy) if http_client is None else http_client
         # Streams dropped unclosed (``break`` with no reference kept) land here;
         # they are closed at the start of the next call, on the right event loop,
         # since a finalizer must not schedule work on a loop.
         self._orphans: list[_Orphan] = []
-
-    @property
-    def base_url(self) -> str:
-        return self._config.base_url
-
-    @property
-    def model(self) -> Model:
-        return self._config.model
-
-    def __repr__(self) -> str:
-        return f"AsyncAuraClient(base_url={self.base_url!r}, model={self.model.id!r})"
 
     def stream(
         self,
@@ -103,15 +91,8 @@ class AsyncAuraClient:
         The input is checked now; nothing is sent until the stream is entered or
         iterated. ``system`` goes before any system messages in the prompt.
         """
-        spec = chat_request(
-            self._config,
-            messages,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            system=system,
-            model=model,
-        )
-        return AsyncStream(self, spec, Reply(errors))
+        spec, reply = self._chat(messages, temperature, max_tokens, system, model, errors)
+        return AsyncStream(self, spec, reply)
 
     async def chat(
         self,
@@ -220,7 +201,7 @@ async def _aclose(chunks: AsyncGenerator[bytes, None] | None, response: httpx.Re
         await response.aclose()
 
 
-class AsyncStream(AsyncIterator[str]):
+class AsyncStream(BaseStream, AsyncIterator[str]):
     """A streamed reply: ``async for`` it for text chunks, or ``async with`` it.
 
     Nothing is sent until it is entered or iterated. ``text`` holds everything
@@ -230,32 +211,9 @@ class AsyncStream(AsyncIterator[str]):
     """
 
     def __init__(self, client: AsyncAuraClient, spec: RequestSpec, reply: Reply) -> None:
+        super().__init__(spec, reply)
         self._client = client
-        self._spec = spec
-        self._reply = reply
-        self._response: httpx.Response | None = None
         self._chunks: AsyncGenerator[bytes, None] | None = None
-        self._done = False
-        self.retries = 0
-        """Retries taken before the response arrived."""
-
-    @property
-    def text(self) -> str:
-        """The reply text received so far."""
-        return self._reply.text
-
-    @property
-    def response(self) -> httpx.Response | None:
-        """The ``httpx.Response``, once it has arrived."""
-        return self._response
-
-    @property
-    def status_code(self) -> int | None:
-        return None if self._response is None else self._response.status_code
-
-    @property
-    def headers(self) -> httpx.Headers | None:
-        return None if self._response is None else self._response.headers
 
     async def __aenter__(self) -> Self:
         await self._start()

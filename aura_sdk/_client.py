@@ -9,16 +9,16 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from ._config import DEFAULT_TIMEOUT, ClientConfig, TimeoutTypes
+from ._base import BaseClient, BaseStream
+from ._config import DEFAULT_TIMEOUT, TimeoutTypes
 from ._decoder import DecodeErrors
 from ._exceptions import APIError
 from ._http import TRANSPORT_ERRORS, build_request, connection_error, error_from_response
 from ._messages import Message
 from ._models import DEFAULT_MODEL, Model
 from ._reply import Reply
-from ._request import RequestSpec, chat_request, models_request
+from ._request import RequestSpec, models_request
 from ._response import parse_models
-from ._retry import RetryPolicy
 from ._status import ERROR_BODY_LIMIT
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["AuraClient", "Stream"]
 
 
-class AuraClient:
+class AuraClient(BaseClient):
     """A synchronous client for an Aura (openchat-ui) server.
 
     Example::
@@ -53,7 +53,7 @@ class AuraClient:
         headers: Mapping[str, str] | None = None,
         http_client: httpx.Client | None = None,
     ) -> None:
-        self._config = ClientConfig.resolve(
+        super().__init__(
             base_url=base_url,
             api_key=api_key,
             model=model,
@@ -61,20 +61,8 @@ class AuraClient:
             max_retries=max_retries,
             headers=headers,
         )
-        self._retry = RetryPolicy(max_retries=max_retries)
         self._owns_http = http_client is None
         self._http = httpx.Client(proxy=proxy) if http_client is None else http_client
-
-    @property
-    def base_url(self) -> str:
-        return self._config.base_url
-
-    @property
-    def model(self) -> Model:
-        return self._config.model
-
-    def __repr__(self) -> str:
-        return f"AuraClient(base_url={self.base_url!r}, model={self.model.id!r})"
 
     def stream(
         self,
@@ -91,15 +79,8 @@ class AuraClient:
         The input is checked now; nothing is sent until the stream is entered or
         iterated. ``system`` goes before any system messages in the prompt.
         """
-        spec = chat_request(
-            self._config,
-            messages,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            system=system,
-            model=model,
-        )
-        return Stream(self, spec, Reply(errors))
+        spec, reply = self._chat(messages, temperature, max_tokens, system, model, errors)
+        return Stream(self, spec, reply)
 
     def chat(
         self,
@@ -198,7 +179,7 @@ class _closing:
         self._response.close()
 
 
-class Stream(Iterator[str]):
+class Stream(BaseStream, Iterator[str]):
     """A streamed reply: iterate it for text chunks, or use it as a context manager.
 
     Nothing is sent until it is entered or iterated. ``text`` holds everything
@@ -208,32 +189,9 @@ class Stream(Iterator[str]):
     """
 
     def __init__(self, client: AuraClient, spec: RequestSpec, reply: Reply) -> None:
+        super().__init__(spec, reply)
         self._client = client
-        self._spec = spec
-        self._reply = reply
-        self._response: httpx.Response | None = None
         self._chunks: Iterator[bytes] | None = None
-        self._done = False
-        self.retries = 0
-        """Retries taken before the response arrived."""
-
-    @property
-    def text(self) -> str:
-        """The reply text received so far."""
-        return self._reply.text
-
-    @property
-    def response(self) -> httpx.Response | None:
-        """The ``httpx.Response``, once it has arrived."""
-        return self._response
-
-    @property
-    def status_code(self) -> int | None:
-        return None if self._response is None else self._response.status_code
-
-    @property
-    def headers(self) -> httpx.Headers | None:
-        return None if self._response is None else self._response.headers
 
     def __enter__(self) -> Self:
         self._start()

@@ -14,6 +14,7 @@ from aura_sdk import AsyncAuraClient, AsyncStream, AuraClient, Stream
 
 PACKAGE = pathlib.Path(aura_sdk.__file__).parent
 CORE_MODULES = [
+    "_base",
     "_config",
     "_decoder",
     "_exceptions",
