@@ -5,9 +5,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest install clean
+.PHONY: test demo lint typecheck pytest install clean
 
 test: install lint typecheck pytest
+
+# The SDK's main job with no network: a streamed reply from a local emulator.
+demo: install
+	$(BIN)/aura chat --local --system "Answer like a tour guide." "What is Aura, and what am I looking at?"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 
-from tests._server import ScriptedServer
+from aura_sdk.server import AuraServer, Fault
 
 
 @pytest.fixture(params=["asyncio", "trio"])
@@ -14,10 +14,13 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    """A scripted HTTP/1.1 server on 127.0.0.1, for tests where sockets matter."""
-    with ScriptedServer() as srv:
-        yield srv
+def server(aura_server_factory: Callable[..., AuraServer]) -> AuraServer:
+    """The local Aura server of ``aura_sdk.testing``, on 127.0.0.1.
+
+    Unless a test scripts otherwise, every chat reply is the two chunks
+    ``"Hello"`` and ``", world"``, so that tests can compare exactly.
+    """
+    return aura_server_factory(fault=Fault(chunks=(b"Hello", b", world")))
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ import pytest
 
 from aura_sdk import AuraValidationError, StreamInterruptedError
 from aura_sdk.compat import Aura
-from tests._server import Script, ScriptedServer
+from aura_sdk.server import AuraServer, Fault
 
 MESSAGES = [{"role": "system", "content": "S"}, {"role": "user", "content": "Hi"}]
 
@@ -44,15 +44,15 @@ def test_seed_signature() -> None:
 
 
 @pytest.mark.anyio
-async def test_streams_str_chunks_with_the_seed_body(server: ScriptedServer) -> None:
-    server.queue(Script(chunks=[b"Hel", b"lo \xc3", b"\xa9"]))
+async def test_streams_str_chunks_with_the_seed_body(server: AuraServer) -> None:
+    server.script(Fault(chunks=(b"Hel", b"lo \xc3", b"\xa9")))
     chunks = [
         c
         async for c in Aura.create_async_generator(
             "ignored-model",
             MESSAGES,
             webdriver=object(),
-            base_url=server.url,
+            base_url=server.base_url,
             stream=True,
             provider="x",
         )
@@ -74,27 +74,29 @@ async def test_streams_str_chunks_with_the_seed_body(server: ScriptedServer) -> 
 
 @pytest.mark.anyio
 async def test_base_url_from_environment(
-    server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
+    server: AuraServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("AURA_BASE_URL", server.url)
+    monkeypatch.setenv("AURA_BASE_URL", server.base_url)
     assert [c async for c in Aura.create_async_generator("m", MESSAGES)] == ["Hello", ", world"]
 
 
 @pytest.mark.anyio
-async def test_extra_message_keys_are_dropped_and_errors_typed(server: ScriptedServer) -> None:
+async def test_extra_message_keys_are_dropped_and_errors_typed(server: AuraServer) -> None:
     messages = [{"role": "user", "content": "Hi", "name": "me"}]
-    server.queue(Script(chunks=[b"cut"], end="drop"))
+    server.script(Fault(chunks=(b"cut",), drop_after=1))
     with pytest.raises(StreamInterruptedError):
-        async for _ in Aura.create_async_generator("m", messages, base_url=server.url):
+        async for _ in Aura.create_async_generator("m", messages, base_url=server.base_url):
             pass
     assert json.loads(server.requests[0].body)["messages"] == [{"role": "user", "content": "Hi"}]
 
 
-def test_bad_input_raises_before_anything_is_sent(server: ScriptedServer) -> None:
+def test_bad_input_raises_before_anything_is_sent(server: AuraServer) -> None:
     with pytest.raises(AuraValidationError):
-        Aura.create_async_generator("m", [{"role": "bot", "content": "x"}], base_url=server.url)
+        Aura.create_async_generator(
+            "m", [{"role": "bot", "content": "x"}], base_url=server.base_url
+        )
     with pytest.raises(AuraValidationError):
-        Aura.create_async_generator("m", MESSAGES, temperature=9, base_url=server.url)
+        Aura.create_async_generator("m", MESSAGES, temperature=9, base_url=server.base_url)
     assert server.requests == []
 
 
@@ -102,16 +104,16 @@ def test_bad_input_raises_before_anything_is_sent(server: ScriptedServer) -> Non
 
 
 @pytest.fixture
-def g4f(tmp_path: Any, monkeypatch: pytest.MonkeyPatch, server: ScriptedServer) -> ModuleType:
+def g4f(tmp_path: Any, monkeypatch: pytest.MonkeyPatch, server: AuraServer) -> ModuleType:
     monkeypatch.setenv("G4F_CONFIG_DIR", str(tmp_path))
-    monkeypatch.setenv("AURA_BASE_URL", server.url)
+    monkeypatch.setenv("AURA_BASE_URL", server.base_url)
     module = importlib.import_module("g4f")
     debug: Any = importlib.import_module("g4f.debug")
     debug.version_check = False
     return module
 
 
-def test_g4f_client(g4f: ModuleType, server: ScriptedServer) -> None:
+def test_g4f_client(g4f: ModuleType, server: AuraServer) -> None:
     client = g4f.client.Client(provider=Aura)
     response = client.chat.completions.create(model="openchat_3.6", messages=MESSAGES)
     assert response.choices[0].message.content == "Hello, world"
@@ -143,7 +145,7 @@ async def test_g4f_async_client(g4f: ModuleType) -> None:
     assert text == "Hello, world"
 
 
-def test_g4f_api_key_reaches_the_server(g4f: ModuleType, server: ScriptedServer) -> None:
+def test_g4f_api_key_reaches_the_server(g4f: ModuleType, server: AuraServer) -> None:
     client = g4f.client.Client(provider=Aura, api_key="sk-from-g4f")
     client.chat.completions.create(model="openchat_3.6", messages=MESSAGES)
     assert json.loads(server.requests[0].body)["key"] == "sk-from-g4f"

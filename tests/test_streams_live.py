@@ -22,12 +22,12 @@ from aura_sdk import (
     Timeout,
     user,
 )
-from tests._server import Script, ScriptedServer
+from aura_sdk.server import AuraServer, Fault
 
 LIMITS = httpx.Limits(max_connections=1, max_keepalive_connections=1)
 TIMEOUT = Timeout(connect=5, read=5, write=5, pool=0.5)
 HI = [user("Hi")]
-LONG = Script(chunks=[b"one ", b"two ", b"three ", b"four"])
+LONG = Fault(chunks=(b"one ", b"two ", b"three ", b"four"))
 
 
 class Boom(Exception):
@@ -35,9 +35,9 @@ class Boom(Exception):
 
 
 @pytest.fixture
-def client(server: ScriptedServer) -> Iterator[AuraClient]:
+def client(server: AuraServer) -> Iterator[AuraClient]:
     with httpx.Client(limits=LIMITS) as http:
-        yield AuraClient(base_url=server.url, http_client=http, timeout=TIMEOUT, max_retries=0)
+        yield AuraClient(base_url=server.base_url, http_client=http, timeout=TIMEOUT, max_retries=0)
 
 
 def assert_pool_free(client: AuraClient) -> None:
@@ -48,15 +48,15 @@ def assert_pool_free(client: AuraClient) -> None:
 # --- sync: the connection goes back to the pool ------------------------------
 
 
-def test_sync_with_block_exit(client: AuraClient, server: ScriptedServer) -> None:
-    server.queue(LONG)
+def test_sync_with_block_exit(client: AuraClient, server: AuraServer) -> None:
+    server.script(LONG)
     with client.stream(HI) as stream:
         assert next(stream) == "one "
     assert_pool_free(client)
 
 
-def test_sync_exhausted(client: AuraClient, server: ScriptedServer) -> None:
-    server.queue(LONG)
+def test_sync_exhausted(client: AuraClient, server: AuraServer) -> None:
+    server.script(LONG)
     stream = client.stream(HI)
     assert list(stream) == ["one ", "two ", "three ", "four"]
     assert stream.response is not None
@@ -65,8 +65,8 @@ def test_sync_exhausted(client: AuraClient, server: ScriptedServer) -> None:
     assert server.connections == 1  # a fully read reply leaves the connection reusable
 
 
-def test_sync_break_with_reference_kept(client: AuraClient, server: ScriptedServer) -> None:
-    server.queue(LONG)
+def test_sync_break_with_reference_kept(client: AuraClient, server: AuraServer) -> None:
+    server.script(LONG)
     stream = client.stream(HI)
     for _ in stream:
         break
@@ -75,35 +75,35 @@ def test_sync_break_with_reference_kept(client: AuraClient, server: ScriptedServ
     assert_pool_free(client)
 
 
-def test_sync_break_with_no_reference_kept(client: AuraClient, server: ScriptedServer) -> None:
-    server.queue(LONG)
+def test_sync_break_with_no_reference_kept(client: AuraClient, server: AuraServer) -> None:
+    server.script(LONG)
     for _ in client.stream(HI):
         break
     assert_pool_free(client)
 
 
-def test_sync_exception_in_loop_body(client: AuraClient, server: ScriptedServer) -> None:
-    server.queue(LONG)
+def test_sync_exception_in_loop_body(client: AuraClient, server: AuraServer) -> None:
+    server.script(LONG)
     with pytest.raises(Boom), client.stream(HI) as stream:
         for _ in stream:
             raise Boom
     assert_pool_free(client)
-    server.queue(LONG)
+    server.script(LONG)
     with pytest.raises(Boom):
         for _ in client.stream(HI):
             raise Boom
     assert_pool_free(client)
 
 
-def test_sync_status_error(client: AuraClient, server: ScriptedServer) -> None:
-    server.queue(Script(status=500, reason="Internal Server Error", chunks=[b"Error"]))
+def test_sync_status_error(client: AuraClient, server: AuraServer) -> None:
+    server.script(Fault(status=500, reason="Internal Server Error"))
     with pytest.raises(InternalServerError):
         client.chat(HI)
     assert_pool_free(client)
 
 
-def test_sync_dropped_connection_keeps_the_text(client: AuraClient, server: ScriptedServer) -> None:
-    server.queue(Script(chunks=[b"partial \xc3\xa9", b"\xe2\x9c"], end="drop"))
+def test_sync_dropped_connection_keeps_the_text(client: AuraClient, server: AuraServer) -> None:
+    server.script(Fault(chunks=(b"partial \xc3\xa9", b"\xe2\x9c"), drop_after=2))
     with pytest.raises(StreamInterruptedError) as info:
         client.chat(HI)
     assert info.value.text == "partial é"
@@ -111,9 +111,9 @@ def test_sync_dropped_connection_keeps_the_text(client: AuraClient, server: Scri
     assert_pool_free(client)
 
 
-def test_sync_quiet_server_times_out_with_the_text(server: ScriptedServer) -> None:
-    server.queue(Script(chunks=[b"so far"], end="hang"))
-    with AuraClient(base_url=server.url, timeout=Timeout(read=0.3), max_retries=0) as client:
+def test_sync_quiet_server_times_out_with_the_text(server: AuraServer) -> None:
+    server.script(Fault(chunks=(b"so far",), stall_after=1))
+    with AuraClient(base_url=server.base_url, timeout=Timeout(read=0.3), max_retries=0) as client:
         stream = client.stream(HI)
         with pytest.raises(StreamTimeoutError) as info:
             list(stream)
@@ -121,8 +121,8 @@ def test_sync_quiet_server_times_out_with_the_text(server: ScriptedServer) -> No
     assert (info.value.limit, info.value.seconds) == ("read", 0.3)
 
 
-def test_sync_multibyte_split_across_chunks(client: AuraClient, server: ScriptedServer) -> None:
-    server.queue(Script(chunks=[b"\xf0", b"\x9f\x99", b"\x82 caf\xc3", b"\xa9"]))
+def test_sync_multibyte_split_across_chunks(client: AuraClient, server: AuraServer) -> None:
+    server.script(Fault(chunks=(b"\xf0", b"\x9f\x99", b"\x82 caf\xc3", b"\xa9")))
     assert list(client.stream(HI)) == ["🙂 caf", "é"]
 
 
@@ -130,9 +130,9 @@ def test_sync_multibyte_split_across_chunks(client: AuraClient, server: Scripted
 
 
 @pytest.fixture
-async def aclient(server: ScriptedServer) -> AsyncAuraClient:
+async def aclient(server: AuraServer) -> AsyncAuraClient:
     return AsyncAuraClient(
-        base_url=server.url,
+        base_url=server.base_url,
         http_client=httpx.AsyncClient(limits=LIMITS),
         timeout=TIMEOUT,
         max_retries=0,
@@ -145,16 +145,16 @@ async def assert_apool_free(client: AsyncAuraClient) -> None:
 
 
 @pytest.mark.anyio
-async def test_async_with_block_exit(aclient: AsyncAuraClient, server: ScriptedServer) -> None:
-    server.queue(LONG)
+async def test_async_with_block_exit(aclient: AsyncAuraClient, server: AuraServer) -> None:
+    server.script(LONG)
     async with aclient.stream(HI) as stream:
         assert await stream.__anext__() == "one "
     await assert_apool_free(aclient)
 
 
 @pytest.mark.anyio
-async def test_async_exhausted(aclient: AsyncAuraClient, server: ScriptedServer) -> None:
-    server.queue(LONG)
+async def test_async_exhausted(aclient: AsyncAuraClient, server: AuraServer) -> None:
+    server.script(LONG)
     stream = aclient.stream(HI)
     assert [c async for c in stream] == ["one ", "two ", "three ", "four"]
     await assert_apool_free(aclient)
@@ -163,9 +163,9 @@ async def test_async_exhausted(aclient: AsyncAuraClient, server: ScriptedServer)
 
 @pytest.mark.anyio
 async def test_async_break_with_reference_kept(
-    aclient: AsyncAuraClient, server: ScriptedServer
+    aclient: AsyncAuraClient, server: AuraServer
 ) -> None:
-    server.queue(LONG)
+    server.script(LONG)
     stream = aclient.stream(HI)
     async for _ in stream:
         break
@@ -176,9 +176,9 @@ async def test_async_break_with_reference_kept(
 
 @pytest.mark.anyio
 async def test_async_break_with_no_reference_kept(
-    aclient: AsyncAuraClient, server: ScriptedServer
+    aclient: AsyncAuraClient, server: AuraServer
 ) -> None:
-    server.queue(LONG)
+    server.script(LONG)
     async for _ in aclient.stream(HI):
         break
     gc.collect()  # CPython frees it at once; this only makes other interpreters agree
@@ -186,16 +186,14 @@ async def test_async_break_with_no_reference_kept(
 
 
 @pytest.mark.anyio
-async def test_async_exception_in_loop_body(
-    aclient: AsyncAuraClient, server: ScriptedServer
-) -> None:
-    server.queue(LONG)
+async def test_async_exception_in_loop_body(aclient: AsyncAuraClient, server: AuraServer) -> None:
+    server.script(LONG)
     with pytest.raises(Boom):
         async with aclient.stream(HI) as stream:
             async for _ in stream:
                 raise Boom
     assert await aclient.chat(HI) == "Hello, world"
-    server.queue(LONG)
+    server.script(LONG)
     with pytest.raises(Boom):
         async for _ in aclient.stream(HI):
             raise Boom
@@ -203,8 +201,8 @@ async def test_async_exception_in_loop_body(
 
 
 @pytest.mark.anyio
-async def test_async_status_error(aclient: AsyncAuraClient, server: ScriptedServer) -> None:
-    server.queue(Script(status=500, reason="Internal Server Error", chunks=[b"Error"]))
+async def test_async_status_error(aclient: AsyncAuraClient, server: AuraServer) -> None:
+    server.script(Fault(status=500, reason="Internal Server Error"))
     with pytest.raises(InternalServerError):
         await aclient.chat(HI)
     await assert_apool_free(aclient)
@@ -212,9 +210,9 @@ async def test_async_status_error(aclient: AsyncAuraClient, server: ScriptedServ
 
 @pytest.mark.anyio
 async def test_async_dropped_connection_keeps_the_text(
-    aclient: AsyncAuraClient, server: ScriptedServer
+    aclient: AsyncAuraClient, server: AuraServer
 ) -> None:
-    server.queue(Script(chunks=[b"partial \xc3\xa9", b"\xe2\x9c"], end="drop"))
+    server.script(Fault(chunks=(b"partial \xc3\xa9", b"\xe2\x9c"), drop_after=2))
     with pytest.raises(StreamInterruptedError) as info:
         await aclient.chat(HI)
     assert info.value.text == "partial é"
@@ -223,10 +221,10 @@ async def test_async_dropped_connection_keeps_the_text(
 
 
 @pytest.mark.anyio
-async def test_async_quiet_server_times_out_with_the_text(server: ScriptedServer) -> None:
-    server.queue(Script(chunks=[b"so far"], end="hang"))
+async def test_async_quiet_server_times_out_with_the_text(server: AuraServer) -> None:
+    server.script(Fault(chunks=(b"so far",), stall_after=1))
     async with AsyncAuraClient(
-        base_url=server.url, timeout=Timeout(read=0.3), max_retries=0
+        base_url=server.base_url, timeout=Timeout(read=0.3), max_retries=0
     ) as client:
         stream = client.stream(HI)
         with pytest.raises(StreamTimeoutError) as info:
@@ -237,16 +235,16 @@ async def test_async_quiet_server_times_out_with_the_text(server: ScriptedServer
 
 @pytest.mark.anyio
 async def test_async_multibyte_split_across_chunks(
-    aclient: AsyncAuraClient, server: ScriptedServer
+    aclient: AsyncAuraClient, server: AuraServer
 ) -> None:
-    server.queue(Script(chunks=[b"\xf0", b"\x9f\x99", b"\x82 caf\xc3", b"\xa9"]))
+    server.script(Fault(chunks=(b"\xf0", b"\x9f\x99", b"\x82 caf\xc3", b"\xa9")))
     assert [c async for c in aclient.stream(HI)] == ["🙂 caf", "é"]
     await aclient._http.aclose()
 
 
 @pytest.mark.anyio
 async def test_async_dropped_stream_is_closed_by_the_client_not_the_event_loop(
-    aclient: AsyncAuraClient, server: ScriptedServer
+    aclient: AsyncAuraClient, server: AuraServer
 ) -> None:
     """A stream dropped open is closed by the client's next call, on its own loop.
 
@@ -265,7 +263,7 @@ async def test_async_dropped_stream_is_closed_by_the_client_not_the_event_loop(
 
     sys.set_asyncgen_hooks(firstiter=hooks.firstiter, finalizer=spy)
     try:
-        server.queue(LONG)
+        server.script(LONG)
         async for _ in aclient.stream(HI):
             break
         assert len(aclient._orphans) == 1
@@ -279,10 +277,10 @@ async def test_async_dropped_stream_is_closed_by_the_client_not_the_event_loop(
 # --- what reaches the wire ---------------------------------------------------
 
 
-def test_sync_proxy_and_headers_reach_the_wire(server: ScriptedServer) -> None:
+def test_sync_proxy_and_headers_reach_the_wire(server: AuraServer) -> None:
     """With ``proxy=``, the request goes to the proxy in absolute form."""
     with AuraClient(
-        base_url="http://aura.invalid", proxy=server.url, headers={"X-Team": "a"}
+        base_url="http://aura.invalid", proxy=server.base_url, headers={"X-Team": "a"}
     ) as client:
         assert client.chat(HI) == "Hello, world"
     received = server.requests[0]
@@ -291,9 +289,9 @@ def test_sync_proxy_and_headers_reach_the_wire(server: ScriptedServer) -> None:
 
 
 @pytest.mark.anyio
-async def test_async_proxy_and_headers_reach_the_wire(server: ScriptedServer) -> None:
+async def test_async_proxy_and_headers_reach_the_wire(server: AuraServer) -> None:
     async with AsyncAuraClient(
-        base_url="http://aura.invalid", proxy=server.url, headers={"X-Team": "a"}
+        base_url="http://aura.invalid", proxy=server.base_url, headers={"X-Team": "a"}
     ) as client:
         assert await client.chat(HI) == "Hello, world"
     received = server.requests[0]
@@ -302,9 +300,11 @@ async def test_async_proxy_and_headers_reach_the_wire(server: ScriptedServer) ->
 
 
 @pytest.mark.anyio
-async def test_compat_proxy_reaches_the_wire(server: ScriptedServer) -> None:
+async def test_compat_proxy_reaches_the_wire(server: AuraServer) -> None:
     from aura_sdk.compat import Aura
 
-    chunks = Aura.create_async_generator("m", HI, proxy=server.url, base_url="http://aura.invalid")
+    chunks = Aura.create_async_generator(
+        "m", HI, proxy=server.base_url, base_url="http://aura.invalid"
+    )
     assert [c async for c in chunks] == ["Hello", ", world"]
     assert server.requests[0].path == "http://aura.invalid/api/chat"

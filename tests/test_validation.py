@@ -16,7 +16,7 @@ from aura_sdk import (
     chat_body,
     user,
 )
-from tests._server import ScriptedServer
+from aura_sdk.server import AuraServer
 
 OK = [{"role": "user", "content": "Hi"}]
 
@@ -77,9 +77,9 @@ def _call(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.parametrize(("case", "kwargs", "needle"), BAD_CALLS, ids=[c[0] for c in BAD_CALLS])
 def test_sync_rejects_before_sending(
-    server: ScriptedServer, case: str, kwargs: dict[str, Any], needle: str
+    server: AuraServer, case: str, kwargs: dict[str, Any], needle: str
 ) -> None:
-    with AuraClient(base_url=server.url) as client:
+    with AuraClient(base_url=server.base_url) as client:
         with pytest.raises(AuraValidationError, match=None) as info:
             client.stream(**_call(kwargs))
         with pytest.raises(AuraValidationError):
@@ -93,9 +93,9 @@ def test_sync_rejects_before_sending(
 @pytest.mark.anyio
 @pytest.mark.parametrize(("case", "kwargs", "needle"), BAD_CALLS, ids=[c[0] for c in BAD_CALLS])
 async def test_async_rejects_before_sending(
-    server: ScriptedServer, case: str, kwargs: dict[str, Any], needle: str
+    server: AuraServer, case: str, kwargs: dict[str, Any], needle: str
 ) -> None:
-    async with AsyncAuraClient(base_url=server.url) as client:
+    async with AsyncAuraClient(base_url=server.base_url) as client:
         with pytest.raises(AuraValidationError) as info:
             client.stream(**_call(kwargs))
         with pytest.raises(AuraValidationError):

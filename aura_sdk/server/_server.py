@@ -1,0 +1,354 @@
+"""The local Aura server: openchat-ui's wire behaviour on h11 and anyio.
+
+ASGI has no way to set an HTTP reason phrase, and openchat-ui's reason phrase is
+its only error detail, so this server speaks HTTP/1.1 itself through h11 (the
+sans-IO HTTP library httpx already depends on).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from collections import deque
+from collections.abc import Collection, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import anyio
+import anyio.abc
+import anyio.from_thread
+import h11
+
+from .._models import KNOWN_MODELS
+from ._faults import FAULT_HEADER, Fault
+from ._protocol import ChatCall, Failure, parse_chat, parse_models
+from ._responder import LocalResponder, sized_reply, split_inside_character
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = ["AuraServer", "RecordedRequest"]
+
+_MAX_BODY = 16 * 1024 * 1024
+_TEXT_PLAIN = ("content-type", "text/plain;charset=UTF-8")
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request as the server received it."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        """The body parsed as JSON."""
+        return json.loads(self.body)
+
+
+@dataclass
+class _Stats:
+    connections: int = 0
+    requests: list[RecordedRequest] = field(default_factory=list)
+
+
+class AuraServer:
+    """An Aura-compatible server on 127.0.0.1, for development and tests.
+
+    Run it in a background thread::
+
+        with AuraServer(pace=0) as server:
+            client = AuraClient(base_url=server.base_url)
+            server.script(Fault(drop_after=2))      # the next chat request breaks off
+            ...
+            server.requests[-1].json()              # what the client sent
+
+    or in your own event loop with ``await server.serve(task_status=...)``.
+    ``fault`` applies to every request that has no scripted fault of its own.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        pace: float = 0.03,
+        models: Collection[str] = tuple(KNOWN_MODELS),
+        api_keys: Collection[str] | None = None,
+        fault: Fault | None = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.responder = LocalResponder(pace=pace)
+        self.models = tuple(models)
+        self.api_keys = None if api_keys is None else frozenset(api_keys)
+        self.fault = fault or Fault()
+        self._script: deque[Fault] = deque()
+        self._stats = _Stats()
+        self._lock = threading.Lock()
+        self._portal_cm: AbstractContextManager[anyio.from_thread.BlockingPortal] | None = None
+        self._portal: anyio.from_thread.BlockingPortal | None = None
+        self._cancel: anyio.CancelScope | None = None
+
+    # --- what tests use ------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received so far, oldest first."""
+        with self._lock:
+            return list(self._stats.requests)
+
+    @property
+    def connections(self) -> int:
+        """How many TCP connections were accepted."""
+        return self._stats.connections
+
+    def script(self, *faults: Fault) -> None:
+        """Queue faults for the next chat requests, one request each (or ``repeat``)."""
+        with self._lock:
+            for fault in faults:
+                self._script.extend([fault] * fault.repeat)
+
+    def reset(self) -> None:
+        """Forget recorded requests and scripted faults."""
+        with self._lock:
+            self._script.clear()
+            self._stats = _Stats()
+
+    # --- running -------------------------------------------------------------
+
+    def __enter__(self) -> Self:
+        self._portal_cm = anyio.from_thread.start_blocking_portal()
+        self._portal = self._portal_cm.__enter__()
+        self._portal.start_task(self.serve)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._portal_cm is not None:
+            cancel = self._cancel
+            if cancel is not None and self._portal is not None:
+                self._portal.call(cancel.cancel)
+            self._portal_cm.__exit__(exc_type, exc, tb)
+            self._portal_cm = None
+            self._portal = None
+
+    async def serve(
+        self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Serve until cancelled; ``task_status.started()`` once listening."""
+        listener = await anyio.create_tcp_listener(local_host=self.host, local_port=self.port)
+        self.port = listener.extra(anyio.abc.SocketAttribute.local_port)
+        with anyio.CancelScope() as scope:
+            self._cancel = scope
+            async with listener:
+                task_status.started()
+                await listener.serve(self._connection)
+
+    # --- one connection ------------------------------------------------------
+
+    async def _connection(self, stream: anyio.abc.SocketStream) -> None:
+        self._stats.connections += 1
+        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=64 * 1024)
+        async with stream:
+            try:
+                while await self._exchange(conn, stream):
+                    conn.start_next_cycle()
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError, h11.ProtocolError):
+                pass
+
+    async def _receive(self, conn: h11.Connection, stream: anyio.abc.SocketStream) -> Any:
+        while True:
+            event = conn.next_event()
+            if event is not h11.NEED_DATA:
+                return event
+            try:
+                data = await stream.receive()
+            except anyio.EndOfStream:
+                data = b""
+            conn.receive_data(data)
+
+    async def _exchange(self, conn: h11.Connection, stream: anyio.abc.SocketStream) -> bool:
+        """Serve one request; False when the connection must end."""
+        request = await self._receive(conn, stream)
+        if not isinstance(request, h11.Request):
+            return False
+        body = bytearray()
+        while True:
+            event = await self._receive(conn, stream)
+            if isinstance(event, h11.Data):
+                body += event.data
+                if len(body) > _MAX_BODY:
+                    return False
+            elif isinstance(event, h11.EndOfMessage):
+                break
+            else:
+                return False
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in request.headers}
+        recorded = RecordedRequest(
+            request.method.decode(), request.target.decode("latin-1"), headers, bytes(body)
+        )
+        with self._lock:
+            self._stats.requests.append(recorded)
+        writer = _Writer(conn, stream)
+        path = urlsplit(recorded.path).path  # a proxied request has an absolute target
+        if path not in ("/api/chat", "/api/models"):
+            await writer.failure(Failure("Not Found", status=404))
+        elif recorded.method != "POST":
+            await writer.failure(Failure())  # openchat-ui: any other method is a 500
+        elif path == "/api/models":
+            await self._models(writer, recorded)
+        else:
+            keep = await self._chat(writer, recorded, stream)
+            if not keep:
+                return False
+        return conn.our_state is h11.DONE and conn.their_state is h11.DONE
+
+    def _next_fault(self, recorded: RecordedRequest) -> Fault:
+        header = recorded.headers.get(FAULT_HEADER)
+        if header:
+            return Fault.from_json(header)
+        with self._lock:
+            return self._script.popleft() if self._script else self.fault
+
+    async def _models(self, writer: _Writer, recorded: RecordedRequest) -> None:
+        failure = parse_models(recorded.body, self.api_keys)
+        if failure is not None:
+            await writer.failure(failure, content_type="application/json")
+            return
+        listing = [
+            {"id": m, "name": KNOWN_MODELS[m].name if m in KNOWN_MODELS else m} for m in self.models
+        ]
+        await writer.whole(200, json.dumps(listing).encode())
+
+    async def _chat(
+        self, writer: _Writer, recorded: RecordedRequest, stream: anyio.abc.SocketStream
+    ) -> bool:
+        try:
+            fault = self._next_fault(recorded)
+        except (ValueError, TypeError) as exc:
+            await writer.failure(Failure(f"Bad {FAULT_HEADER} header: {exc}"))
+            return True
+        if fault.delay:
+            await (anyio.sleep_forever() if math.isinf(fault.delay) else anyio.sleep(fault.delay))
+        if fault.status is not None:
+            await writer.failure(
+                Failure(fault.reason or h11_reason(fault.status), fault.body, fault.status),
+                headers=fault.headers,
+            )
+            return True
+        call = parse_chat(recorded.body, self.models, self.api_keys)
+        if isinstance(call, Failure):
+            await writer.failure(call)
+            return True
+        chunks, pace = self._chunks(call, fault)
+        await writer.start_stream(fault.headers)
+        for index, chunk in enumerate(chunks):
+            if index == fault.drop_after:
+                return False  # close with no terminating chunk
+            if index == fault.stall_after:
+                await _wait_for_close(stream)
+                return False
+            if pace and index:
+                await anyio.sleep(pace)
+            await writer.chunk(chunk)
+        if fault.drop_after is not None and fault.drop_after >= len(chunks):
+            return False
+        if fault.stall_after is not None and fault.stall_after >= len(chunks):
+            await _wait_for_close(stream)
+            return False
+        await writer.end()
+        return True
+
+    def _chunks(self, call: ChatCall, fault: Fault) -> tuple[list[bytes], float]:
+        if fault.chunks is not None:
+            return list(fault.chunks), 0.0
+        if fault.reply_bytes is not None:
+            return sized_reply(fault.reply_bytes, fault.chunk_size), 0.0
+        text = self.responder.reply(call.messages, call.prompt, len(call.kept))
+        chunks = self.responder.words(text)
+        if fault.split_multibyte:
+            chunks = split_inside_character(chunks)
+        return chunks, self.responder.pace
+
+
+def h11_reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+async def _wait_for_close(stream: anyio.abc.SocketStream) -> None:
+    """Stay silent with the connection open until the client goes away."""
+    try:
+        while await stream.receive():
+            pass
+    except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError):
+        pass
+
+
+class _Writer:
+    def __init__(self, conn: h11.Connection, stream: anyio.abc.SocketStream) -> None:
+        self._conn = conn
+        self._stream = stream
+
+    async def _send(self, event: Any) -> None:
+        data = self._conn.send(event)
+        if data:
+            await self._stream.send(data)
+
+    async def failure(
+        self,
+        failure: Failure,
+        *,
+        headers: Mapping[str, str] | None = None,
+        content_type: str | None = None,
+    ) -> None:
+        body = failure.body.encode()
+        extra = [(k, v) for k, v in (headers or {}).items()]
+        kind = ("content-type", content_type) if content_type else _TEXT_PLAIN
+        await self._send(
+            h11.Response(
+                status_code=failure.status,
+                reason=failure.reason.encode("latin-1", "replace"),
+                headers=[kind, ("content-length", str(len(body))), *extra],
+            )
+        )
+        await self._send(h11.Data(data=body))
+        await self._send(h11.EndOfMessage())
+
+    async def whole(self, status: int, body: bytes) -> None:
+        headers = [_TEXT_PLAIN, ("content-length", str(len(body)))]
+        await self._send(h11.Response(status_code=status, headers=headers))
+        await self._send(h11.Data(data=body))
+        await self._send(h11.EndOfMessage())
+
+    async def start_stream(self, headers: Mapping[str, str]) -> None:
+        # openchat-ui's success: 200, no Content-Type, chunked plain UTF-8 text.
+        extra = [(k, v) for k, v in headers.items()]
+        await self._send(
+            h11.Response(status_code=200, headers=[("transfer-encoding", "chunked"), *extra])
+        )
+
+    async def chunk(self, data: bytes) -> None:
+        if data:
+            await self._send(h11.Data(data=data))
+
+    async def end(self) -> None:
+        await self._send(h11.EndOfMessage())
