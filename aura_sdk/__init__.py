@@ -10,7 +10,7 @@ Example::
 
 from ._async_client import AsyncAuraClient, AsyncStream
 from ._client import AuraClient, Stream
-from ._config import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, Timeout
+from ._config import DEFAULT_BASE_URL
 from ._decoder import DecodeErrors, UTF8Decoder
 from ._exceptions import (
     APIConnectionError,
@@ -20,6 +20,7 @@ from ._exceptions import (
     APITimeoutError,
     AuraDecodeError,
     AuraError,
+    AuraUsageError,
     AuraValidationError,
     AuthenticationError,
     BadRequestError,
@@ -29,6 +30,7 @@ from ._exceptions import (
     PermissionDeniedError,
     RateLimitError,
     RequestTimeoutError,
+    ResponseTooLargeError,
     StreamInterruptedError,
     StreamTimeoutError,
     TimeoutLimit,
@@ -37,6 +39,8 @@ from ._exceptions import (
 from ._messages import Message, Role, assistant, system, user
 from ._models import DEFAULT_MODEL, KNOWN_MODELS, Model
 from ._request import chat_body
+from ._retry import RetryPolicy
+from ._timeouts import DEFAULT_TIMEOUT, Timeout
 from ._version import __version__
 
 __all__ = [
@@ -50,6 +54,7 @@ __all__ = [
     "AuraClient",
     "AuraDecodeError",
     "AuraError",
+    "AuraUsageError",
     "AuraValidationError",
     "AuthenticationError",
     "BadRequestError",
@@ -66,6 +71,8 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "RequestTimeoutError",
+    "ResponseTooLargeError",
+    "RetryPolicy",
     "Role",
     "Stream",
     "StreamInterruptedError",

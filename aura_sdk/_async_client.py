@@ -6,28 +6,39 @@ It mirrors ``AuraClient`` method for method; a test compares the two surfaces.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
-from types import TracebackType
 from typing import TYPE_CHECKING
 
 import anyio
+import anyio.lowlevel
 import httpx
 
-from ._base import BaseClient, BaseStream
-from ._config import DEFAULT_TIMEOUT, TimeoutTypes
-from ._decoder import DecodeErrors
-from ._exceptions import APIError
-from ._http import TRANSPORT_ERRORS, build_request, connection_error, error_from_response
-from ._messages import Message
+from ._base import DEFAULT_MAX_RESPONSE_BYTES, BaseClient, BaseStream
+from ._exceptions import AuraUsageError
+from ._http import (
+    TRANSPORT_ERRORS,
+    build_request,
+    connection_error,
+    error_from_response,
+    set_body_timeout,
+)
 from ._models import DEFAULT_MODEL, Model
-from ._reply import Reply
-from ._request import RequestSpec, models_request
+from ._request import models_request
 from ._response import parse_models
+from ._retry import RetryPolicy
 from ._status import ERROR_BODY_LIMIT
+from ._timeouts import DEFAULT_TIMEOUT, Budget, Timeout, TimeoutTypes
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
+    from types import TracebackType
 
     from typing_extensions import Self
+
+    from ._decoder import DecodeErrors
+    from ._exceptions import APIError
+    from ._messages import Message
+    from ._reply import Reply
+    from ._request import RequestSpec
 
 __all__ = ["AsyncAuraClient", "AsyncStream"]
 
@@ -46,7 +57,8 @@ class AsyncAuraClient(BaseClient):
             async for chunk in client.stream([user("Hi")]):
                 print(chunk, end="", flush=True)
 
-    Configuration as for ``AuraClient``.
+    Configuration as for ``AuraClient``. One client belongs to one event loop:
+    using it from another raises ``AuraUsageError``.
     """
 
     def __init__(
@@ -56,7 +68,8 @@ class AsyncAuraClient(BaseClient):
         api_key: str | None = None,
         model: str | Model = DEFAULT_MODEL,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
-        max_retries: int = 2,
+        max_retries: int | RetryPolicy = 2,
+        max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
         proxy: str | None = None,
         headers: Mapping[str, str] | None = None,
         http_client: httpx.AsyncClient | None = None,
@@ -68,9 +81,11 @@ class AsyncAuraClient(BaseClient):
             timeout=timeout,
             max_retries=max_retries,
             headers=headers,
+            max_response_bytes=max_response_bytes,
         )
         self._owns_http = http_client is None
         self._http = httpx.AsyncClient(proxy=proxy) if http_client is None else http_client
+        self._loop: anyio.lowlevel.EventLoopToken | None = None
         # Streams dropped unclosed (``break`` with no reference kept) land here;
         # they are closed at the start of the next call, on the right event loop,
         # since a finalizer must not schedule work on a loop.
@@ -85,14 +100,18 @@ class AsyncAuraClient(BaseClient):
         system: str | None = None,
         model: str | Model | None = None,
         errors: DecodeErrors = "replace",
+        timeout: float | Timeout | None = None,
     ) -> AsyncStream:
         """Stream a reply: an async iterator of text chunks, and an async context manager.
 
         The input is checked now; nothing is sent until the stream is entered or
-        iterated. ``system`` goes before any system messages in the prompt.
+        iterated. ``system`` goes before any system messages in the prompt;
+        ``timeout`` replaces the client's limits for this call.
         """
-        spec, reply = self._chat(messages, temperature, max_tokens, system, model, errors)
-        return AsyncStream(self, spec, reply)
+        spec, reply, limits = self._chat(
+            messages, temperature, max_tokens, system, model, errors, timeout
+        )
+        return AsyncStream(self, spec, reply, limits)
 
     async def chat(
         self,
@@ -103,8 +122,13 @@ class AsyncAuraClient(BaseClient):
         system: str | None = None,
         model: str | Model | None = None,
         errors: DecodeErrors = "replace",
+        timeout: float | Timeout | None = None,
     ) -> str:
-        """The whole reply as one string."""
+        """The whole reply as one string.
+
+        If the reply breaks off, the ``StreamInterruptedError`` carries the part
+        received in ``.text``.
+        """
         async with self.stream(
             messages,
             temperature=temperature,
@@ -112,24 +136,27 @@ class AsyncAuraClient(BaseClient):
             system=system,
             model=model,
             errors=errors,
+            timeout=timeout,
         ) as stream:
             async for _ in stream:
                 pass
         return stream.text
 
-    async def models(self) -> list[Model]:
+    async def models(self, *, timeout: float | Timeout | None = None) -> list[Model]:
         """The models the server offers (``POST /api/models``)."""
-        response, _ = await self._open(models_request(self._config))
+        budget = Budget(self._timeout(timeout))
+        response, _ = await self._open(models_request(self._config), budget)
         try:
             body = await response.aread()
         except TRANSPORT_ERRORS as exc:
-            raise connection_error(exc, self._config.timeout) from exc
+            raise connection_error(exc, budget) from exc
         finally:
             await response.aclose()
         return parse_models(body)
 
     async def aclose(self) -> None:
         """Close the connection pool (unless the ``http_client`` was passed in)."""
+        self._check_loop()
         await self._reap()
         if self._owns_http:
             await self._http.aclose()
@@ -145,33 +172,42 @@ class AsyncAuraClient(BaseClient):
     ) -> None:
         await self.aclose()
 
+    def _check_loop(self) -> None:
+        token = anyio.lowlevel.current_token()
+        if self._loop is None:
+            self._loop = token
+        elif token != self._loop:
+            raise AuraUsageError(
+                "this AsyncAuraClient was first used in another event loop, and its "
+                "connections belong to that loop: create one client per event loop"
+            )
+
     async def _reap(self) -> None:
         while self._orphans:
             chunks, response = self._orphans.pop()
             await _aclose(chunks, response)
 
-    async def _open(self, spec: RequestSpec) -> tuple[httpx.Response, int]:
+    async def _open(self, spec: RequestSpec, budget: Budget) -> tuple[httpx.Response, int]:
         """Send ``spec`` until a success status arrives; retries as the policy says."""
+        self._check_loop()
         await self._reap()
-        retries = 0
+        attempts = self._attempts(spec, budget)
         while True:
+            attempts.start()
             error: APIError
             try:
-                request = build_request(self._http, spec, self._config.timeout)
+                request = build_request(self._http, spec, budget)
                 response = await self._http.send(request, stream=True)
             except TRANSPORT_ERRORS as exc:
-                error = connection_error(exc, self._config.timeout)
+                error = connection_error(exc, budget)
                 error.__cause__ = exc
             else:
                 if response.is_success:
-                    return response, retries
+                    attempts.succeeded(response.status_code)
+                    set_body_timeout(response, budget)
+                    return response, attempts.retries
                 error = await self._status_error(response)
-            delay = self._retry.delay(retries, error)
-            if delay is None:
-                error.retries = retries
-                raise error
-            retries += 1
-            await anyio.sleep(delay)
+            await anyio.sleep(attempts.failed(error))
 
     async def _status_error(self, response: httpx.Response) -> APIError:
         body = bytearray()
@@ -207,11 +243,14 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
     Nothing is sent until it is entered or iterated. ``text`` holds everything
     received so far (also after an error); ``status_code`` and ``headers``
     describe the response once it has arrived. Leaving the ``async with`` block,
-    reaching the end, ``break`` or an error all give the connection back.
+    reaching the end, ``break``, an error or a cancellation all give the
+    connection back.
     """
 
-    def __init__(self, client: AsyncAuraClient, spec: RequestSpec, reply: Reply) -> None:
-        super().__init__(spec, reply)
+    def __init__(
+        self, client: AsyncAuraClient, spec: RequestSpec, reply: Reply, timeout: Timeout
+    ) -> None:
+        super().__init__(spec, reply, timeout)
         self._client = client
         self._chunks: AsyncGenerator[bytes, None] | None = None
 
@@ -231,9 +270,10 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
         return self
 
     async def __anext__(self) -> str:
-        await self._start()
         if self._chunks is None:
-            raise StopAsyncIteration
+            await self._start()
+            if self._chunks is None:
+                raise StopAsyncIteration
         while True:
             try:
                 data = await self._chunks.__anext__()
@@ -245,7 +285,7 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
                 raise
             except TRANSPORT_ERRORS as exc:
                 await self.aclose()
-                raise connection_error(exc, self._client._config.timeout, self._reply) from exc
+                raise connection_error(exc, self._budget, self._reply) from exc
             except BaseException:
                 await self.aclose()
                 raise
@@ -254,6 +294,9 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
             except BaseException:
                 await self.aclose()
                 raise
+            if self._deadline is not None and (overdue := self._overdue()):
+                await self.aclose()
+                raise overdue
             if text:
                 return text
 
@@ -270,7 +313,7 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
         if self._done or self._response is not None:
             return
         self._done = True  # a failed start is final, too
-        self._response, self.retries = await self._client._open(self._spec)
+        self._response, self.retries = await self._client._open(self._spec, self._begin())
         self._done = False
         self._chunks = _aiter_bytes(self._response)
 

@@ -1,16 +1,21 @@
 """What the two facades share that moves no bytes: configuration, request specs,
-and the read-only view of a stream. Keeping it here keeps the facades from drifting.
+limits, and the read-only view of a stream. Keeping it here keeps them from drifting.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from ._config import ClientConfig
+from ._exceptions import AuraValidationError, StreamTimeoutError
+from ._logs import setup_from_env
 from ._reply import Reply
 from ._request import RequestSpec, chat_request
-from ._retry import RetryPolicy
+from ._retry import Attempts, RetryPolicy
+from ._timeouts import Budget, Timeout, to_timeout
+from ._validation import is_int
 
 if TYPE_CHECKING:
     import httpx
@@ -19,7 +24,10 @@ if TYPE_CHECKING:
     from ._messages import Message
     from ._models import Model
 
-__all__ = ["BaseClient", "BaseStream"]
+__all__ = ["DEFAULT_MAX_RESPONSE_BYTES", "BaseClient", "BaseStream"]
+
+DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+"""A reply longer than this is cut off with ``ResponseTooLargeError`` (a chat reply is KBs)."""
 
 
 class BaseClient:
@@ -30,18 +38,28 @@ class BaseClient:
         api_key: str | None,
         model: str | Model,
         timeout: object,
-        max_retries: int,
+        max_retries: int | RetryPolicy,
         headers: Mapping[str, str] | None,
+        max_response_bytes: int | None,
     ) -> None:
+        setup_from_env()
+        policy = max_retries if isinstance(max_retries, RetryPolicy) else RetryPolicy(max_retries)
         self._config = ClientConfig.resolve(
             base_url=base_url,
             api_key=api_key,
             model=model,
             timeout=timeout,
-            max_retries=max_retries,
+            max_retries=policy.max_retries,
             headers=headers,
         )
-        self._retry = RetryPolicy(max_retries=max_retries)
+        self._retry = policy
+        if max_response_bytes is not None and (
+            not is_int(max_response_bytes) or max_response_bytes < 1
+        ):
+            raise AuraValidationError(
+                f"max_response_bytes: expected an int >= 1 or None, got {max_response_bytes!r}"
+            )
+        self._max_response_bytes = max_response_bytes
 
     @property
     def base_url(self) -> str:
@@ -57,6 +75,13 @@ class BaseClient:
         # Never the API key.
         return f"{type(self).__name__}(base_url={self.base_url!r}, model={self.model.id!r})"
 
+    def _timeout(self, timeout: float | Timeout | None) -> Timeout:
+        """A call's limits: its own, or the client's."""
+        return self._config.timeout if timeout is None else to_timeout(timeout)
+
+    def _attempts(self, spec: RequestSpec, budget: Budget) -> Attempts:
+        return Attempts(self._retry, budget, spec.method, spec.url)
+
     def _chat(
         self,
         messages: Sequence[Message],
@@ -65,9 +90,10 @@ class BaseClient:
         system: str | None,
         model: str | Model | None,
         errors: DecodeErrors,
-    ) -> tuple[RequestSpec, Reply]:
+        timeout: float | Timeout | None,
+    ) -> tuple[RequestSpec, Reply, Timeout]:
         """Check a chat call's input and build its request, before anything is sent."""
-        reply = Reply(errors)
+        reply = Reply(errors, self._max_response_bytes)
         spec = chat_request(
             self._config,
             messages,
@@ -76,13 +102,16 @@ class BaseClient:
             system=system,
             model=model,
         )
-        return spec, reply
+        return spec, reply, self._timeout(timeout)
 
 
 class BaseStream:
-    def __init__(self, spec: RequestSpec, reply: Reply) -> None:
+    def __init__(self, spec: RequestSpec, reply: Reply, timeout: Timeout) -> None:
         self._spec = spec
         self._reply = reply
+        self._timeout = timeout
+        self._budget = Budget(timeout)  # restarted when the request is sent
+        self._deadline: float | None = None
         self._response: httpx.Response | None = None
         self._done = False
         self.retries = 0
@@ -107,3 +136,15 @@ class BaseStream:
     def headers(self) -> httpx.Headers | None:
         """The response's headers, once they have arrived."""
         return None if self._response is None else self._response.headers
+
+    def _begin(self) -> Budget:
+        """The request is about to be sent: the call's clock starts now."""
+        self._budget = Budget(self._timeout)
+        self._deadline = self._budget.deadline
+        return self._budget
+
+    def _overdue(self) -> StreamTimeoutError | None:
+        """Past the total deadline while chunks still flow (checked as each arrives)."""
+        if self._deadline is not None and time.monotonic() >= self._deadline:
+            return self._reply.timed_out("total", self._timeout.total)
+        return None

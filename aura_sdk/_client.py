@@ -4,25 +4,35 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from types import TracebackType
 from typing import TYPE_CHECKING
 
 import httpx
 
-from ._base import BaseClient, BaseStream
-from ._config import DEFAULT_TIMEOUT, TimeoutTypes
-from ._decoder import DecodeErrors
-from ._exceptions import APIError
-from ._http import TRANSPORT_ERRORS, build_request, connection_error, error_from_response
-from ._messages import Message
+from ._base import DEFAULT_MAX_RESPONSE_BYTES, BaseClient, BaseStream
+from ._http import (
+    TRANSPORT_ERRORS,
+    build_request,
+    connection_error,
+    error_from_response,
+    set_body_timeout,
+)
 from ._models import DEFAULT_MODEL, Model
-from ._reply import Reply
-from ._request import RequestSpec, models_request
+from ._request import models_request
 from ._response import parse_models
+from ._retry import RetryPolicy
 from ._status import ERROR_BODY_LIMIT
+from ._timeouts import DEFAULT_TIMEOUT, Budget, Timeout, TimeoutTypes
 
 if TYPE_CHECKING:
+    from types import TracebackType
+
     from typing_extensions import Self
+
+    from ._decoder import DecodeErrors
+    from ._exceptions import APIError
+    from ._messages import Message
+    from ._reply import Reply
+    from ._request import RequestSpec
 
 __all__ = ["AuraClient", "Stream"]
 
@@ -37,8 +47,9 @@ class AuraClient(BaseClient):
                 print(chunk, end="", flush=True)
 
     ``base_url`` falls back to ``$AURA_BASE_URL``, then ``https://openchat.team``;
-    ``api_key`` to ``$AURA_API_KEY``, then ``""`` (the server's own key). An
-    ``http_client`` passed in is used as it is and never closed by the SDK.
+    ``api_key`` to ``$AURA_API_KEY``, then ``""`` (the server's own key).
+    ``max_retries`` is a count or a ``RetryPolicy``. An ``http_client`` passed in
+    is used as it is and never closed by the SDK.
     """
 
     def __init__(
@@ -48,7 +59,8 @@ class AuraClient(BaseClient):
         api_key: str | None = None,
         model: str | Model = DEFAULT_MODEL,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
-        max_retries: int = 2,
+        max_retries: int | RetryPolicy = 2,
+        max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
         proxy: str | None = None,
         headers: Mapping[str, str] | None = None,
         http_client: httpx.Client | None = None,
@@ -60,6 +72,7 @@ class AuraClient(BaseClient):
             timeout=timeout,
             max_retries=max_retries,
             headers=headers,
+            max_response_bytes=max_response_bytes,
         )
         self._owns_http = http_client is None
         self._http = httpx.Client(proxy=proxy) if http_client is None else http_client
@@ -73,14 +86,18 @@ class AuraClient(BaseClient):
         system: str | None = None,
         model: str | Model | None = None,
         errors: DecodeErrors = "replace",
+        timeout: float | Timeout | None = None,
     ) -> Stream:
         """Stream a reply: an iterator of text chunks, and a context manager.
 
         The input is checked now; nothing is sent until the stream is entered or
-        iterated. ``system`` goes before any system messages in the prompt.
+        iterated. ``system`` goes before any system messages in the prompt;
+        ``timeout`` replaces the client's limits for this call.
         """
-        spec, reply = self._chat(messages, temperature, max_tokens, system, model, errors)
-        return Stream(self, spec, reply)
+        spec, reply, limits = self._chat(
+            messages, temperature, max_tokens, system, model, errors, timeout
+        )
+        return Stream(self, spec, reply, limits)
 
     def chat(
         self,
@@ -91,8 +108,13 @@ class AuraClient(BaseClient):
         system: str | None = None,
         model: str | Model | None = None,
         errors: DecodeErrors = "replace",
+        timeout: float | Timeout | None = None,
     ) -> str:
-        """The whole reply as one string."""
+        """The whole reply as one string.
+
+        If the reply breaks off, the ``StreamInterruptedError`` carries the part
+        received in ``.text``.
+        """
         with self.stream(
             messages,
             temperature=temperature,
@@ -100,19 +122,21 @@ class AuraClient(BaseClient):
             system=system,
             model=model,
             errors=errors,
+            timeout=timeout,
         ) as stream:
             for _ in stream:
                 pass
         return stream.text
 
-    def models(self) -> list[Model]:
+    def models(self, *, timeout: float | Timeout | None = None) -> list[Model]:
         """The models the server offers (``POST /api/models``)."""
-        response, _ = self._open(models_request(self._config))
+        budget = Budget(self._timeout(timeout))
+        response, _ = self._open(models_request(self._config), budget)
         with _closing(response):
             try:
                 body = response.read()
             except TRANSPORT_ERRORS as exc:
-                raise connection_error(exc, self._config.timeout) from exc
+                raise connection_error(exc, budget) from exc
         return parse_models(body)
 
     def close(self) -> None:
@@ -131,27 +155,24 @@ class AuraClient(BaseClient):
     ) -> None:
         self.close()
 
-    def _open(self, spec: RequestSpec) -> tuple[httpx.Response, int]:
+    def _open(self, spec: RequestSpec, budget: Budget) -> tuple[httpx.Response, int]:
         """Send ``spec`` until a success status arrives; retries as the policy says."""
-        retries = 0
+        attempts = self._attempts(spec, budget)
         while True:
+            attempts.start()
             error: APIError
             try:
-                request = build_request(self._http, spec, self._config.timeout)
-                response = self._http.send(request, stream=True)
+                response = self._http.send(build_request(self._http, spec, budget), stream=True)
             except TRANSPORT_ERRORS as exc:
-                error = connection_error(exc, self._config.timeout)
+                error = connection_error(exc, budget)
                 error.__cause__ = exc
             else:
                 if response.is_success:
-                    return response, retries
+                    attempts.succeeded(response.status_code)
+                    set_body_timeout(response, budget)
+                    return response, attempts.retries
                 error = self._status_error(response)
-            delay = self._retry.delay(retries, error)
-            if delay is None:
-                error.retries = retries
-                raise error
-            retries += 1
-            time.sleep(delay)
+            time.sleep(attempts.failed(error))
 
     def _status_error(self, response: httpx.Response) -> APIError:
         with _closing(response):
@@ -188,8 +209,10 @@ class Stream(BaseStream, Iterator[str]):
     reaching the end, ``break`` or an error all give the connection back.
     """
 
-    def __init__(self, client: AuraClient, spec: RequestSpec, reply: Reply) -> None:
-        super().__init__(spec, reply)
+    def __init__(
+        self, client: AuraClient, spec: RequestSpec, reply: Reply, timeout: Timeout
+    ) -> None:
+        super().__init__(spec, reply, timeout)
         self._client = client
         self._chunks: Iterator[bytes] | None = None
 
@@ -209,9 +232,10 @@ class Stream(BaseStream, Iterator[str]):
         return self
 
     def __next__(self) -> str:
-        self._start()
         if self._chunks is None:
-            raise StopIteration
+            self._start()
+            if self._chunks is None:
+                raise StopIteration
         while True:
             try:
                 data = next(self._chunks)
@@ -223,7 +247,7 @@ class Stream(BaseStream, Iterator[str]):
                 raise
             except TRANSPORT_ERRORS as exc:
                 self.close()
-                raise connection_error(exc, self._client._config.timeout, self._reply) from exc
+                raise connection_error(exc, self._budget, self._reply) from exc
             except BaseException:
                 self.close()
                 raise
@@ -232,6 +256,9 @@ class Stream(BaseStream, Iterator[str]):
             except BaseException:
                 self.close()
                 raise
+            if self._deadline is not None and (overdue := self._overdue()):
+                self.close()
+                raise overdue
             if text:
                 return text
 
@@ -246,7 +273,7 @@ class Stream(BaseStream, Iterator[str]):
         if self._done or self._response is not None:
             return
         self._done = True  # a failed start is final, too
-        self._response, self.retries = self._client._open(self._spec)
+        self._response, self.retries = self._client._open(self._spec, self._begin())
         self._done = False
         # Dropping this stream unclosed (``break`` with no reference kept) frees the
         # generator, whose close() makes httpcore give the connection back at once.

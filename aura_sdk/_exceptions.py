@@ -5,12 +5,14 @@ exception escapes. The tree::
 
     AuraError
     ├── AuraValidationError (also ValueError)  bad input, raised before anything is sent
+    ├── AuraUsageError (also RuntimeError)     misuse, e.g. an async client used from a second event loop
     ├── AuraDecodeError (also ValueError)      invalid UTF-8 with errors="strict"
     └── APIError                               something went wrong talking to the server
         ├── APIConnectionError                 no usable response: DNS, refused, reset, TLS, ...
         │   ├── APITimeoutError                a time limit fired (``.limit``, ``.seconds``)
         │   └── StreamInterruptedError         the body broke off after text arrived (``.text``)
-        │       └── StreamTimeoutError         ... because the server went quiet (also APITimeoutError)
+        │       ├── StreamTimeoutError         ... because the server went quiet (also APITimeoutError)
+        │       └── ResponseTooLargeError      ... because it passed ``max_response_bytes``
         ├── APIResponseValidationError         a success answer whose body makes no sense
         └── APIStatusError                     the server answered with an error status
             ├── BadRequestError                400
@@ -46,6 +48,7 @@ __all__ = [
     "APITimeoutError",
     "AuraDecodeError",
     "AuraError",
+    "AuraUsageError",
     "AuraValidationError",
     "AuthenticationError",
     "BadRequestError",
@@ -55,13 +58,14 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "RequestTimeoutError",
+    "ResponseTooLargeError",
     "StreamInterruptedError",
     "StreamTimeoutError",
     "TimeoutLimit",
     "UnprocessableEntityError",
 ]
 
-TimeoutLimit = Literal["connect", "read", "write", "pool", "total"]
+TimeoutLimit = Literal["connect", "response", "read", "write", "pool", "total"]
 """Which time limit fired: see ``aura_sdk.Timeout``."""
 
 
@@ -74,6 +78,12 @@ class AuraValidationError(AuraError, ValueError):
 
     The message names the bad item, e.g. ``messages[2].role: expected one of
     'system', 'user', 'assistant', got 'bot'``.
+    """
+
+
+class AuraUsageError(AuraError, RuntimeError):
+    """The SDK was used in a way it cannot support, e.g. an ``AsyncAuraClient``
+    used from a second event loop (its connections belong to the first).
     """
 
 
@@ -140,6 +150,13 @@ class StreamInterruptedError(APIConnectionError):
         self.truncated = truncated
 
 
+class ResponseTooLargeError(StreamInterruptedError):
+    """The reply passed the client's ``max_response_bytes``; the SDK cut it off.
+
+    ``text`` holds what was received up to the limit.
+    """
+
+
 class StreamTimeoutError(StreamInterruptedError, APITimeoutError):
     """The server went quiet mid-reply for longer than the read limit.
 
@@ -176,7 +193,8 @@ class APIStatusError(APIError):
 
     ``status_code`` and ``reason`` come from the status line (openchat-ui puts the
     upstream's message in the reason phrase), ``body`` is the response text and
-    ``response`` the ``httpx.Response``.
+    ``response`` the ``httpx.Response``; ``retry_after`` the seconds of its
+    ``Retry-After`` header, if any.
     """
 
     def __init__(
@@ -187,12 +205,15 @@ class APIStatusError(APIError):
         reason: str,
         body: str,
         response: httpx.Response | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.reason = reason
         self.body = body
         self.response = response
+        self.retry_after = retry_after
+        """Seconds the server asked to wait (``Retry-After``), if it said."""
 
 
 class BadRequestError(APIStatusError):

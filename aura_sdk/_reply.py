@@ -7,7 +7,13 @@ bookkeeping (what was received, what a cut split) lives here, free of I/O.
 from __future__ import annotations
 
 from ._decoder import DecodeErrors, UTF8Decoder
-from ._exceptions import AuraDecodeError, StreamInterruptedError, StreamTimeoutError, TimeoutLimit
+from ._exceptions import (
+    AuraDecodeError,
+    ResponseTooLargeError,
+    StreamInterruptedError,
+    StreamTimeoutError,
+    TimeoutLimit,
+)
 
 __all__ = ["Reply"]
 
@@ -20,12 +26,13 @@ class Reply:
     ('Hel', 'lo ', '✓', '', 'Hello ✓')
     """
 
-    __slots__ = ("_decoder", "_parts", "bytes_received")
+    __slots__ = ("_decoder", "_parts", "bytes_received", "max_bytes")
 
-    def __init__(self, errors: DecodeErrors = "replace") -> None:
+    def __init__(self, errors: DecodeErrors = "replace", max_bytes: int | None = None) -> None:
         self._decoder = UTF8Decoder(errors)
         self._parts: list[str] = []
         self.bytes_received = 0
+        self.max_bytes = max_bytes
 
     @property
     def text(self) -> str:
@@ -37,6 +44,15 @@ class Reply:
     def feed(self, data: bytes) -> str:
         """Decode the next chunk of the body; "" while a character is incomplete."""
         self.bytes_received += len(data)
+        if self.max_bytes is not None and self.bytes_received > self.max_bytes:
+            self.bytes_received -= len(data)
+            keep = self.max_bytes - self.bytes_received
+            self.feed(data[:keep])
+            raise ResponseTooLargeError(
+                self._message(f"the reply passed max_response_bytes={self.max_bytes}"),
+                text=self.text,
+                truncated=self._decoder.pending,
+            )
         try:
             text = self._decoder.decode(data)
         except AuraDecodeError as exc:

@@ -25,7 +25,8 @@ _JSON_HEADERS = {"Content-Type": "application/json", "Accept": "*/*"}
 
 @dataclass(frozen=True)
 class RequestSpec:
-    """A request ready to be sent by any transport."""
+    """A request ready to be sent by any transport. Its repr leaves out the body,
+    which holds the API key."""
 
     __slots__ = ("content", "headers", "method", "url")
 
@@ -33,6 +34,9 @@ class RequestSpec:
     url: str
     headers: dict[str, str]
     content: bytes
+
+    def __repr__(self) -> str:
+        return f"RequestSpec(method={self.method!r}, url={self.url!r}, content=<{len(self.content)} bytes>)"
 
 
 def chat_body(

@@ -6,7 +6,6 @@ this before handing out any text), so a retry never duplicates output.
 
 from __future__ import annotations
 
-import email.utils
 import random
 import time
 from collections.abc import Callable
@@ -14,34 +13,23 @@ from dataclasses import dataclass, field
 
 from ._exceptions import (
     APIConnectionError,
+    APIError,
     APIStatusError,
+    APITimeoutError,
     AuraError,
+    AuraValidationError,
     RateLimitError,
     StreamInterruptedError,
 )
+from ._logs import logger
+from ._retry_after import parse_retry_after
+from ._timeouts import Budget
+from ._validation import is_int
 
-__all__ = ["RetryPolicy", "parse_retry_after"]
+__all__ = ["Attempts", "RetryPolicy", "parse_retry_after"]
 
 RETRY_STATUSES = frozenset((408, 409, 429, 502, 503, 504))
 _OVERLOAD_WORDS = ("overload", "capacity", "try again later", "temporarily unavailable")
-
-
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        seconds = when.timestamp() - (time.time() if now is None else now)
-    if seconds != seconds:  # NaN
-        return None
-    return max(0.0, seconds)
 
 
 @dataclass(frozen=True)
@@ -62,6 +50,18 @@ class RetryPolicy:
     jitter: float = 0.25
     retry_after_cap: float = 60.0
     statuses: frozenset[int] = field(default=RETRY_STATUSES)
+
+    def __post_init__(self) -> None:
+        if not is_int(self.max_retries) or self.max_retries < 0:
+            raise AuraValidationError(
+                f"max_retries: expected an int >= 0, got {self.max_retries!r}"
+            )
+        for name in ("backoff_base", "backoff_cap", "retry_after_cap"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or value < 0 or value != value:
+                raise AuraValidationError(f"retry.{name}: expected seconds >= 0, got {value!r}")
+        if not 0 <= self.jitter <= 1:
+            raise AuraValidationError(f"retry.jitter: expected 0 to 1, got {self.jitter!r}")
 
     def is_retryable(self, error: AuraError) -> bool:
         if isinstance(error, StreamInterruptedError):
@@ -85,9 +85,71 @@ class RetryPolicy:
         """Seconds to wait before the next attempt, or None to give up now."""
         if retries_taken >= self.max_retries or not self.is_retryable(error):
             return None
-        response = error.response if isinstance(error, APIStatusError) else None
-        retry_after = parse_retry_after(response.headers.get("retry-after") if response else None)
+        retry_after = error.retry_after if isinstance(error, APIStatusError) else None
         if retry_after is not None:
             return retry_after if retry_after <= self.retry_after_cap else None
         backoff = min(self.backoff_cap, self.backoff_base * 2.0**retries_taken)
         return backoff * (1.0 - self.jitter * rand())
+
+
+class Attempts:
+    """Drives the attempts of one request: the facades' retry loop, without the I/O.
+
+    ::
+
+        attempts = Attempts(policy, budget, "POST", url)
+        while True:
+            attempts.start()                       # raises once the total deadline has passed
+            try: ... send; on success: return response
+            except transport error: error = ...
+            sleep(attempts.failed(error))          # raises the error when it is final
+    """
+
+    __slots__ = ("_budget", "_method", "_policy", "_started", "_url", "retries")
+
+    def __init__(self, policy: RetryPolicy, budget: Budget, method: str, url: str) -> None:
+        self._policy = policy
+        self._budget = budget
+        self._method = method
+        self._url = url
+        self._started = time.monotonic()
+        self.retries = 0
+
+    def start(self) -> None:
+        """Before each attempt: fail if the total deadline has already passed."""
+        if self._budget.expired():
+            total = self._budget.timeout.total
+            error = APITimeoutError(f"total timeout after {total:g}s", limit="total", seconds=total)
+            error.retries = self.retries
+            raise error
+
+    def failed(self, error: APIError) -> float:
+        """Seconds to wait before the next attempt; raises ``error`` if there is none."""
+        delay = self._policy.delay(self.retries, error)
+        if delay is None or not self._budget.fits(delay):
+            error.retries = self.retries
+            logger.info(
+                "%s %s failed after %d retries: %s", self._method, self._url, self.retries, error
+            )
+            raise error
+        self.retries += 1
+        logger.info(
+            "%s %s failed (%s); retry %d of %d in %.2fs",
+            self._method,
+            self._url,
+            error,
+            self.retries,
+            self._policy.max_retries,
+            delay,
+        )
+        return delay
+
+    def succeeded(self, status: int) -> None:
+        logger.info(
+            "%s %s -> %d in %.3fs (retries: %d)",
+            self._method,
+            self._url,
+            status,
+            time.monotonic() - self._started,
+            self.retries,
+        )

@@ -23,6 +23,7 @@ from ._exceptions import (
     RequestTimeoutError,
     UnprocessableEntityError,
 )
+from ._retry_after import parse_retry_after
 
 if TYPE_CHECKING:
     import httpx
@@ -87,6 +88,7 @@ def status_error(
     *,
     response: httpx.Response | None = None,
     secret: str = "",
+    retry_after: str | None = None,
 ) -> APIStatusError:
     """The exception for an error answer; its message shows the reason phrase.
 
@@ -104,5 +106,10 @@ def status_error(
         message += f": {upstream}"
     elif body and body != "Error" and upstream is None and len(body) <= 200 and body not in reason:
         message += f": {body.strip()}"
+    wait = parse_retry_after(retry_after)
+    if wait is not None:
+        message += f" (the server asked to wait {wait:g}s)"
     cls = _class_for(status, detail)
-    return cls(message, status_code=status, reason=reason, body=body, response=response)
+    return cls(
+        message, status_code=status, reason=reason, body=body, response=response, retry_after=wait
+    )

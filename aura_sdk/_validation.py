@@ -28,6 +28,11 @@ _MESSAGE_KEYS = frozenset(("role", "content"))
 MAX_TEMPERATURE = 2.0
 
 
+def is_int(value: object) -> bool:
+    """An int, and not a bool."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _kind(value: object) -> str:
     return type(value).__name__
 

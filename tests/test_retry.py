@@ -24,7 +24,9 @@ NO_JITTER = RetryPolicy(max_retries=3, backoff_base=0.5, backoff_cap=8.0, jitter
 
 def status(code: int, reason: str = "", headers: dict[str, str] | None = None) -> AuraError:
     response = httpx.Response(code, headers=headers)
-    return status_error(code, reason, "Error", response=response)
+    return status_error(
+        code, reason, "Error", response=response, retry_after=response.headers.get("retry-after")
+    )
 
 
 @pytest.mark.parametrize(

@@ -156,12 +156,12 @@ def test_requests_are_recorded(aura_server: AuraServer) -> None:
 def test_delay_before_the_status_line(aura_server: AuraServer) -> None:
     aura_server.script(Fault(delay=5))
     with AuraClient(
-        base_url=aura_server.base_url, timeout=Timeout(read=0.2), max_retries=0
+        base_url=aura_server.base_url, timeout=Timeout(response=0.2), max_retries=0
     ) as client:
         with pytest.raises(APITimeoutError) as info:
             client.chat(HI)
     assert not isinstance(info.value, StreamInterruptedError)
-    assert info.value.limit == "read"
+    assert info.value.limit == "response"
 
 
 def test_stall_after_n_chunks(aura_server: AuraServer) -> None:

@@ -68,6 +68,8 @@ BAD_CALLS: list[tuple[str, dict[str, Any], str]] = [
     ("model-empty", {"model": ""}, "model"),
     ("model-int", {"model": 36}, "model"),
     ("errors-ignore", {"errors": "ignore"}, "errors: expected 'replace' or 'strict'"),
+    ("call-timeout-negative", {"timeout": -1}, "timeout: expected a positive number"),
+    ("call-timeout-str", {"timeout": "1"}, "timeout: expected seconds as a number"),
 ]
 
 
@@ -123,6 +125,8 @@ BAD_CLIENTS: list[tuple[str, dict[str, Any], str]] = [
     ("max-retries-negative", {"max_retries": -1}, "max_retries"),
     ("max-retries-float", {"max_retries": 1.5}, "max_retries"),
     ("model-none", {"model": None}, "model"),
+    ("max-response-bytes-zero", {"max_response_bytes": 0}, "max_response_bytes"),
+    ("max-response-bytes-float", {"max_response_bytes": 1.5}, "max_response_bytes"),
 ]
 
 
@@ -154,3 +158,19 @@ def test_valid_extremes_pass() -> None:
     )
     assert body["temperature"] == 2
     assert chat_body(OK, model="m", temperature=0, max_tokens=1)["temperature"] == 0  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [
+        ({"max_retries": -1}, "max_retries"),
+        ({"backoff_base": -1.0}, "retry.backoff_base"),
+        ({"retry_after_cap": math.nan}, "retry.retry_after_cap"),
+        ({"jitter": 2.0}, "retry.jitter"),
+    ],
+)
+def test_bad_retry_policy(kwargs: dict[str, Any], needle: str) -> None:
+    from aura_sdk import RetryPolicy
+
+    with pytest.raises(AuraValidationError, match=needle):
+        RetryPolicy(**kwargs)

@@ -31,6 +31,11 @@ class Fault:
     - ``chunks``: send exactly these chunks instead (any bytes, invalid UTF-8 too;
       in the header's JSON, a list of strings);
     - ``chunk_size``: with ``reply_bytes``, bytes per chunk;
+    - ``close_before_status``: read the request, then close with no answer at all;
+    - ``content_length``: send the reply unchunked under this (wrong, if you
+      like) ``Content-Length``, then close;
+    - ``raw``: send exactly these bytes as the whole answer, then close (for
+      answers that are not HTTP at all);
     - ``repeat``: when queued, how many requests in a row get this fault
       (``Fault(status=503, repeat=2)`` then nothing: fail twice, then succeed).
     """
@@ -46,6 +51,9 @@ class Fault:
     reply_bytes: int | None = None
     chunk_size: int = 16
     chunks: tuple[bytes, ...] | None = None
+    close_before_status: bool = False
+    content_length: int | None = None
+    raw: bytes | None = None
     repeat: int = 1
 
     def __post_init__(self) -> None:
@@ -53,7 +61,7 @@ class Fault:
             raise ValueError(f"delay must be >= 0, got {self.delay!r}")
         if self.status is not None and not 100 <= self.status <= 599:
             raise ValueError(f"status must be 100..599, got {self.status!r}")
-        for name in ("stall_after", "drop_after", "reply_bytes"):
+        for name in ("stall_after", "drop_after", "reply_bytes", "content_length"):
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise ValueError(f"{name} must be >= 0, got {value!r}")

@@ -118,6 +118,12 @@ class AuraServer:
             for fault in faults:
                 self._script.extend([fault] * fault.repeat)
 
+    @property
+    def scripted(self) -> int:
+        """How many scripted faults wait for a request."""
+        with self._lock:
+            return len(self._script)
+
     def reset(self) -> None:
         """Forget recorded requests and scripted faults."""
         with self._lock:
@@ -244,6 +250,11 @@ class AuraServer:
             return True
         if fault.delay:
             await (anyio.sleep_forever() if math.isinf(fault.delay) else anyio.sleep(fault.delay))
+        if fault.close_before_status:
+            return False
+        if fault.raw is not None:
+            await stream.send(fault.raw)
+            return False
         if fault.status is not None:
             await writer.failure(
                 Failure(fault.reason or h11_reason(fault.status), fault.body, fault.status),
@@ -255,6 +266,11 @@ class AuraServer:
             await writer.failure(call)
             return True
         chunks, pace = self._chunks(call, fault)
+        if fault.content_length is not None:
+            # Outside h11, which would refuse a body that disagrees with its length.
+            head = f"HTTP/1.1 200 OK\r\ncontent-length: {fault.content_length}\r\n\r\n"
+            await stream.send(head.encode() + b"".join(chunks))
+            return False
         await writer.start_stream(fault.headers)
         for index, chunk in enumerate(chunks):
             if index == fault.drop_after:
@@ -275,7 +291,7 @@ class AuraServer:
 
     def _chunks(self, call: ChatCall, fault: Fault) -> tuple[list[bytes], float]:
         if fault.chunks is not None:
-            return list(fault.chunks), 0.0
+            return list(fault.chunks), self.responder.pace
         if fault.reply_bytes is not None:
             return sized_reply(fault.reply_bytes, fault.chunk_size), 0.0
         text = self.responder.reply(call.messages, call.prompt, len(call.kept))

@@ -1,4 +1,7 @@
-"""Both facades over real loopback sockets: the pool, cut-off bodies, quiet servers.
+"""Fault family: nothing leaked. Every way out of a stream gives the connection back.
+
+(Every case of the other fault families also ends with this check, in
+``tests/_harness.py``.)
 
 Every client here has a pool of ONE connection and a short pool timeout, so a
 connection that is not given back makes the next request fail at once.
@@ -10,12 +13,14 @@ import gc
 import sys
 from collections.abc import AsyncGenerator, Iterator
 
+import anyio
 import httpx
 import pytest
 
 from aura_sdk import (
     AsyncAuraClient,
     AuraClient,
+    AuraUsageError,
     InternalServerError,
     StreamInterruptedError,
     StreamTimeoutError,
@@ -25,7 +30,7 @@ from aura_sdk import (
 from aura_sdk.server import AuraServer, Fault
 
 LIMITS = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-TIMEOUT = Timeout(connect=5, read=5, write=5, pool=0.5)
+TIMEOUT = Timeout(connect=5, response=5, read=5, write=5, pool=0.5)
 HI = [user("Hi")]
 LONG = Fault(chunks=(b"one ", b"two ", b"three ", b"four"))
 
@@ -308,3 +313,70 @@ async def test_compat_proxy_reaches_the_wire(server: AuraServer) -> None:
     )
     assert [c async for c in chunks] == ["Hello", ", world"]
     assert server.requests[0].path == "http://aura.invalid/api/chat"
+
+
+# --- cancellation (async), under asyncio and trio ------------------------------
+
+
+@pytest.mark.anyio
+async def test_async_cancelled_mid_stream_by_move_on_after(
+    aclient: AsyncAuraClient, server: AuraServer
+) -> None:
+    server.script(Fault(chunks=(b"a", b"b"), stall_after=1))
+    with anyio.move_on_after(0.3) as scope:
+        async for _ in aclient.stream(HI):
+            pass
+    assert scope.cancelled_caught
+    await assert_apool_free(aclient)
+
+
+@pytest.mark.anyio
+async def test_async_cancelled_before_the_status_line(
+    aclient: AsyncAuraClient, server: AuraServer
+) -> None:
+    server.script(Fault(delay=5))
+    with anyio.move_on_after(0.3) as scope:
+        await aclient.chat(HI)
+    assert scope.cancelled_caught
+    await assert_apool_free(aclient)
+
+
+@pytest.mark.anyio
+async def test_async_cancelled_by_its_task_group(
+    aclient: AsyncAuraClient, server: AuraServer
+) -> None:
+    server.script(Fault(chunks=(b"a", b"b"), stall_after=1))
+    first = anyio.Event()
+
+    async def reader() -> None:
+        async with aclient.stream(HI) as stream:
+            async for _ in stream:
+                first.set()
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(reader)
+        await first.wait()
+        tasks.cancel_scope.cancel()
+    await assert_apool_free(aclient)
+
+
+# --- one event loop per async client -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("first", "second"), [("asyncio", "asyncio"), ("trio", "asyncio"), ("asyncio", "trio")]
+)
+def test_async_client_used_from_a_second_event_loop(
+    server: AuraServer, first: str, second: str
+) -> None:
+    # No keep-alive, so that the first loop leaves no socket behind for this test.
+    http = httpx.AsyncClient(limits=httpx.Limits(max_keepalive_connections=0))
+    client = AsyncAuraClient(base_url=server.base_url, http_client=http)
+
+    async def use() -> str:
+        return await client.chat(HI)
+
+    assert anyio.run(use, backend=first) == "Hello, world"
+    with pytest.raises(AuraUsageError, match="first used in another event loop"):
+        anyio.run(use, backend=second)
+    assert len(server.requests) == 1

@@ -1,0 +1,156 @@
+"""Time limits: what each one bounds, and which one fired.
+
+The real server hangs before its status line when its upstream misbehaves, and
+mid-stream (no terminating chunk) when its upstream drops, so every wait has a
+limit. ``Budget`` turns the limits of one call into the per-phase timeouts a
+transport applies, with the optional total deadline folded into each.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Union
+
+from ._exceptions import AuraValidationError, TimeoutLimit
+
+__all__ = ["DEFAULT_TIMEOUT", "Budget", "Timeout", "TimeoutTypes", "to_timeout"]
+
+
+@dataclass(frozen=True)
+class Timeout:
+    """Time limits in seconds; ``None`` switches one off.
+
+    - ``connect``: to open the TCP (and TLS) connection;
+    - ``response``: from sending the request to its status line;
+    - ``read``: between two chunks of the reply (ends the server's mid-stream hang);
+    - ``write``: to send one piece of the request;
+    - ``pool``: to wait for a free connection from the pool;
+    - ``total``: for the whole call, retries and their waits included (off by default).
+
+    The defaults suit a reply that streams for minutes and never wait forever.
+    A bare number sets every limit but ``total``: ``AuraClient(timeout=30)``.
+    """
+
+    __slots__ = ("connect", "pool", "read", "response", "total", "write")
+
+    connect: float | None
+    response: float | None
+    read: float | None
+    write: float | None
+    pool: float | None
+    total: float | None
+
+    def __init__(
+        self,
+        connect: float | None = 10.0,
+        response: float | None = 60.0,
+        read: float | None = 60.0,
+        write: float | None = 30.0,
+        pool: float | None = 30.0,
+        total: float | None = None,
+    ) -> None:
+        values = {
+            "connect": connect,
+            "response": response,
+            "read": read,
+            "write": write,
+            "pool": pool,
+            "total": total,
+        }
+        for name, value in values.items():
+            object.__setattr__(self, name, _check_seconds(f"timeout.{name}", value))
+
+    @classmethod
+    def of(cls, seconds: float) -> Timeout:
+        """Every limit but ``total`` set to ``seconds``."""
+        return cls(seconds, seconds, seconds, seconds, seconds)
+
+
+def _check_seconds(where: str, value: object) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise AuraValidationError(
+            f"{where}: expected seconds as a number, got {type(value).__name__}"
+        )
+    if math.isnan(value) or value <= 0:
+        raise AuraValidationError(f"{where}: expected a positive number of seconds, got {value!r}")
+    return float(value)
+
+
+DEFAULT_TIMEOUT = Timeout()
+TimeoutTypes = Union[float, Timeout]
+
+
+def to_timeout(timeout: object) -> Timeout:
+    """A ``Timeout`` from what the caller passed; ``None`` (wait forever) is refused."""
+    if isinstance(timeout, Timeout):
+        return timeout
+    if timeout is None:
+        raise AuraValidationError(
+            "timeout: None would wait forever; pass Timeout(read=None) to lift one limit on purpose"
+        )
+    seconds = _check_seconds("timeout", timeout)
+    assert seconds is not None
+    return Timeout.of(seconds)
+
+
+def _clamp(limit: float | None, remaining: float | None) -> float | None:
+    if remaining is None:
+        return limit
+    return remaining if limit is None else min(limit, remaining)
+
+
+class Budget:
+    """The limits of one call, from its start: what to wait for now, and what fired.
+
+    >>> b = Budget(Timeout(read=5, total=3), now=100.0)
+    >>> b.body_read(now=101.0), b.fired("read", now=103.0)
+    (2.0, ('total', 3.0))
+    """
+
+    __slots__ = ("deadline", "timeout")
+
+    def __init__(self, timeout: Timeout, now: float | None = None) -> None:
+        self.timeout = timeout
+        start = time.monotonic() if now is None else now
+        self.deadline = None if timeout.total is None else start + timeout.total
+
+    def remaining(self, now: float | None = None) -> float | None:
+        """Seconds left of the total deadline (never below 0), or None with no deadline."""
+        if self.deadline is None:
+            return None
+        return max(0.0, self.deadline - (time.monotonic() if now is None else now))
+
+    def expired(self, now: float | None = None) -> bool:
+        return self.remaining(now) == 0.0
+
+    def request(self, now: float | None = None) -> dict[str, float | None]:
+        """Timeouts for sending a request and waiting for its status line (httpx's names)."""
+        left = self.remaining(now)
+        t = self.timeout
+        return {
+            "connect": _clamp(t.connect, left),
+            "read": _clamp(t.response, left),
+            "write": _clamp(t.write, left),
+            "pool": _clamp(t.pool, left),
+        }
+
+    def body_read(self, now: float | None = None) -> float | None:
+        """The wait allowed between two chunks of the body."""
+        return _clamp(self.timeout.read, self.remaining(now))
+
+    def fits(self, delay: float, now: float | None = None) -> bool:
+        """Whether waiting ``delay`` seconds (a retry's backoff) leaves time to try again."""
+        left = self.remaining(now)
+        return left is None or delay < left
+
+    def fired(
+        self, phase: TimeoutLimit, now: float | None = None
+    ) -> tuple[TimeoutLimit, float | None]:
+        """Which limit fired when the transport timed out in ``phase``, and its value."""
+        if self.deadline is not None and self.expired(now):
+            return "total", self.timeout.total
+        return phase, getattr(self.timeout, phase)

@@ -1,0 +1,143 @@
+"""Fault family: failures before the reply. Retried when it helps, never once text was handed out."""
+
+from __future__ import annotations
+
+import pytest
+
+from aura_sdk import (
+    APIConnectionError,
+    BadRequestError,
+    InternalServerError,
+    RateLimitError,
+    RetryPolicy,
+    StreamInterruptedError,
+)
+from aura_sdk.server import AuraServer, Fault
+from tests._harness import ANSWER, NO_WAIT, OK, Case, cases, run_async, run_sync
+
+
+def status(code: int, reason: str, repeat: int = 1, retry_after: str | None = None) -> Fault:
+    headers = {} if retry_after is None else {"Retry-After": retry_after}
+    return Fault(status=code, reason=reason, headers=headers, repeat=repeat)
+
+
+CASES = [
+    Case(
+        "429-retry-after-0-then-ok",
+        (status(429, "Too Many Requests", retry_after="0"), ANSWER),
+        text=OK,
+        retries=1,
+        requests=2,
+        max_retries=2,
+    ),
+    Case(
+        "503-twice-then-ok",
+        (status(503, "Service Unavailable", repeat=2), ANSWER),
+        text=OK,
+        retries=2,
+        requests=3,
+        max_retries=NO_WAIT,
+    ),
+    Case(
+        "502-retries-run-out",
+        (status(502, "Bad Gateway", repeat=3),),
+        InternalServerError,
+        message="502 Bad Gateway",
+        retries=2,
+        requests=3,
+        max_retries=NO_WAIT,
+    ),
+    Case(
+        "openchat-ui-rate-limit-500",
+        (status(500, "Rate limit reached for requests"), ANSWER),
+        text=OK,
+        retries=1,
+        requests=2,
+        max_retries=NO_WAIT,
+    ),
+    Case(
+        "openchat-ui-overloaded-500",
+        (status(500, "The engine is currently overloaded"), ANSWER),
+        text=OK,
+        retries=1,
+        requests=2,
+        max_retries=NO_WAIT,
+    ),
+    Case(
+        "plain-500-is-not-retried",
+        (status(500, "Internal Server Error"),),
+        InternalServerError,
+        message="500 Internal Server Error",
+        requests=1,
+        max_retries=NO_WAIT,
+    ),
+    Case(
+        "400-is-not-retried",
+        (status(400, "Bad Request"),),
+        BadRequestError,
+        requests=1,
+        max_retries=NO_WAIT,
+    ),
+    Case(
+        "retry-after-over-the-cap-fails-at-once",
+        (status(429, "Too Many Requests", retry_after="3600"),),
+        RateLimitError,
+        message="the server asked to wait 3600s",
+        attrs={"retry_after": 3600.0},
+        requests=1,
+        max_retries=NO_WAIT,
+    ),
+    Case(
+        "closed-before-status-then-ok",
+        (Fault(close_before_status=True), ANSWER),
+        text=OK,
+        retries=1,
+        requests=2,
+        max_retries=NO_WAIT,
+    ),
+    Case(
+        "closed-before-status-every-time",
+        (Fault(close_before_status=True, repeat=3),),
+        APIConnectionError,
+        message="connection error",
+        retries=2,
+        requests=3,
+        max_retries=NO_WAIT,
+    ),
+    Case(
+        "drop-mid-stream-is-never-retried",
+        (Fault(chunks=(b"Hel", b"lo"), drop_after=1),),
+        StreamInterruptedError,
+        text="Hel",
+        requests=1,
+        max_retries=NO_WAIT,
+    ),
+    Case(
+        "zero-retries",
+        (status(503, "Service Unavailable"),),
+        InternalServerError,
+        requests=1,
+        max_retries=0,
+    ),
+    Case(
+        "policy-with-more-statuses",
+        (status(500, "Internal Server Error"), ANSWER),
+        text=OK,
+        retries=1,
+        requests=2,
+        max_retries=RetryPolicy(
+            max_retries=1, backoff_base=0.01, statuses=frozenset({500, 502, 503, 504})
+        ),
+    ),
+]
+
+
+@cases(CASES)
+def test_sync(server: AuraServer, case: Case) -> None:
+    run_sync(server, case)
+
+
+@pytest.mark.anyio
+@cases(CASES)
+async def test_async(server: AuraServer, case: Case) -> None:
+    await run_async(server, case)
