@@ -8,6 +8,7 @@ that nothing was leaked.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,6 +114,22 @@ async def run_async(server: AuraServer, case: Case) -> None:
         assert await again.chat(HI, timeout=FAST) == OK
 
 
-def cases(table: list[Case]) -> pytest.MarkDecorator:
-    """``parametrize`` over a table of cases, with readable ids."""
-    return pytest.mark.parametrize("case", table, ids=[c.id for c in table])
+def fault_tests(
+    table: list[Case],
+) -> tuple[Callable[[AuraServer, Case], None], Callable[[AuraServer, Case], Awaitable[None]]]:
+    """The two tests of a fault family, over its table: sync, and async (asyncio, trio).
+
+    In the family's module: ``test_sync, test_async = fault_tests(CASES)``.
+    """
+    cases = pytest.mark.parametrize("case", table, ids=[c.id for c in table])
+
+    @cases
+    def test_sync(server: AuraServer, case: Case) -> None:
+        run_sync(server, case)
+
+    @pytest.mark.anyio
+    @cases
+    async def test_async(server: AuraServer, case: Case) -> None:
+        await run_async(server, case)
+
+    return test_sync, test_async

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from aura_sdk import (
     APIConnectionError,
     AuraDecodeError,
@@ -13,8 +11,8 @@ from aura_sdk import (
     StreamTimeoutError,
     Timeout,
 )
-from aura_sdk.server import AuraServer, Fault
-from tests._harness import Case, cases, run_async, run_sync
+from aura_sdk.server import Fault
+from tests._harness import Case, fault_tests
 
 CASES = [
     Case(
@@ -94,12 +92,4 @@ CASES = [
 ]
 
 
-@cases(CASES)
-def test_sync(server: AuraServer, case: Case) -> None:
-    run_sync(server, case)
-
-
-@pytest.mark.anyio
-@cases(CASES)
-async def test_async(server: AuraServer, case: Case) -> None:
-    await run_async(server, case)
+test_sync, test_async = fault_tests(CASES)

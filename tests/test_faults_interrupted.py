@@ -6,7 +6,7 @@ import pytest
 
 from aura_sdk import AsyncAuraClient, AuraClient, ResponseTooLargeError, StreamInterruptedError
 from aura_sdk.server import AuraServer, Fault
-from tests._harness import HI, NO_WAIT, Case, cases, run_async, run_sync
+from tests._harness import HI, NO_WAIT, Case, fault_tests
 
 CASES = [
     Case(
@@ -55,15 +55,7 @@ CASES = [
 ]
 
 
-@cases(CASES)
-def test_sync(server: AuraServer, case: Case) -> None:
-    run_sync(server, case)
-
-
-@pytest.mark.anyio
-@cases(CASES)
-async def test_async(server: AuraServer, case: Case) -> None:
-    await run_async(server, case)
+test_sync, test_async = fault_tests(CASES)
 
 
 def test_sync_chat_raises_with_the_partial_reply(server: AuraServer) -> None:

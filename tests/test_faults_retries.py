@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from aura_sdk import (
     APIConnectionError,
     BadRequestError,
@@ -12,8 +10,8 @@ from aura_sdk import (
     RetryPolicy,
     StreamInterruptedError,
 )
-from aura_sdk.server import AuraServer, Fault
-from tests._harness import ANSWER, NO_WAIT, OK, Case, cases, run_async, run_sync
+from aura_sdk.server import Fault
+from tests._harness import ANSWER, NO_WAIT, OK, Case, fault_tests
 
 
 def status(code: int, reason: str, repeat: int = 1, retry_after: str | None = None) -> Fault:
@@ -132,12 +130,4 @@ CASES = [
 ]
 
 
-@cases(CASES)
-def test_sync(server: AuraServer, case: Case) -> None:
-    run_sync(server, case)
-
-
-@pytest.mark.anyio
-@cases(CASES)
-async def test_async(server: AuraServer, case: Case) -> None:
-    await run_async(server, case)
+test_sync, test_async = fault_tests(CASES)

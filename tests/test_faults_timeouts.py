@@ -10,7 +10,7 @@ import pytest
 
 from aura_sdk import APITimeoutError, AsyncAuraClient, AuraClient, StreamTimeoutError, Timeout
 from aura_sdk.server import AuraServer, Fault
-from tests._harness import ANSWER, FAST, HI, NO_WAIT, OK, Case, cases, run_async, run_sync
+from tests._harness import ANSWER, FAST, HI, NO_WAIT, OK, Case, fault_tests
 
 CASES = [
     Case(
@@ -83,15 +83,7 @@ def server(aura_server_factory: type[AuraServer]) -> AuraServer:
     return aura_server_factory(pace=0.02, fault=Fault(chunks=(b"Hello", b", world")))
 
 
-@cases(CASES)
-def test_sync(server: AuraServer, case: Case) -> None:
-    run_sync(server, case)
-
-
-@pytest.mark.anyio
-@cases(CASES)
-async def test_async(server: AuraServer, case: Case) -> None:
-    await run_async(server, case)
+test_sync, test_async = fault_tests(CASES)
 
 
 def test_total_while_streaming_keeps_what_arrived(server: AuraServer) -> None:
