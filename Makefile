@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint typecheck pytest install clean
+.PHONY: test demo bench lint typecheck pytest install clean
 
 test: install lint typecheck pytest
 
@@ -29,6 +29,17 @@ lint: install
 
 typecheck: install
 	$(BIN)/mypy
+
+# The benchmarks, side by side in one run (about 6 minutes); writes docs/benchmarks.md
+# and exits 1 if a target is missed. The peers are installed only for their import time.
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench-peers]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m benchmarks
 
 # Warnings are errors through pyproject's filterwarnings; a -W flag here would
 # override its one documented exception (encode/httpx#3686).

@@ -5,7 +5,7 @@ It mirrors ``AuraClient`` method for method; a test compares the two surfaces.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import anyio
@@ -15,14 +15,16 @@ import httpx
 from ._base import DEFAULT_MAX_RESPONSE_BYTES, BaseClient, BaseStream
 from ._exceptions import AuraUsageError
 from ._http import (
+    DEFAULT_LIMITS,
     TRANSPORT_ERRORS,
+    abody_chunks,
     build_request,
     connection_error,
     error_from_response,
     set_body_timeout,
 )
 from ._models import DEFAULT_MODEL, Model
-from ._request import models_request
+from ._request import models_request, request_headers
 from ._response import parse_models
 from ._retry import RetryPolicy
 from ._status import ERROR_BODY_LIMIT
@@ -84,7 +86,13 @@ class AsyncAuraClient(BaseClient):
             max_response_bytes=max_response_bytes,
         )
         self._owns_http = http_client is None
-        self._http = httpx.AsyncClient(proxy=proxy) if http_client is None else http_client
+        self._http = (
+            httpx.AsyncClient(
+                proxy=proxy, limits=DEFAULT_LIMITS, headers=request_headers(self._config)
+            )
+            if http_client is None
+            else http_client
+        )
         self._loop: anyio.lowlevel.EventLoopToken | None = None
         # Streams dropped unclosed (``break`` with no reference kept) land here;
         # they are closed at the start of the next call, on the right event loop,
@@ -196,7 +204,7 @@ class AsyncAuraClient(BaseClient):
             attempts.start()
             error: APIError
             try:
-                request = build_request(self._http, spec, budget)
+                request = build_request(self._http, spec, budget, own=self._owns_http)
                 response = await self._http.send(request, stream=True)
             except TRANSPORT_ERRORS as exc:
                 error = connection_error(exc, budget)
@@ -224,15 +232,20 @@ class AsyncAuraClient(BaseClient):
         return error_from_response(response, bytes(body), self._config.api_key)
 
 
+async def _no_chunk() -> bytes:
+    raise StopAsyncIteration
+
+
 def _aiter_bytes(response: httpx.Response) -> AsyncGenerator[bytes, None]:
-    # httpx types it as an AsyncIterator; it is an async generator, which we must aclose().
-    return response.aiter_bytes()  # type: ignore[return-value]
+    # Typed as AsyncIterators; they are async generators, which we must aclose().
+    return abody_chunks(response)  # type: ignore[return-value]
 
 
 async def _aclose(chunks: AsyncGenerator[bytes, None] | None, response: httpx.Response) -> None:
     try:
-        if chunks is not None:
-            await chunks.aclose()
+        aclose = getattr(chunks, "aclose", None)  # a transport's stream may be a plain iterator
+        if aclose is not None:
+            await aclose()
     finally:
         await response.aclose()
 
@@ -253,6 +266,8 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
         super().__init__(spec, reply, timeout)
         self._client = client
         self._chunks: AsyncGenerator[bytes, None] | None = None
+        self._next_chunk: Callable[[], Awaitable[bytes]] = _no_chunk
+        self._feed = reply.feed
 
     async def __aenter__(self) -> Self:
         await self._start()
@@ -270,13 +285,14 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
         return self
 
     async def __anext__(self) -> str:
+        # Every chunk passes here: bound methods are looked up once, in _start.
         if self._chunks is None:
             await self._start()
             if self._chunks is None:
                 raise StopAsyncIteration
         while True:
             try:
-                data = await self._chunks.__anext__()
+                data = await self._next_chunk()
             except StopAsyncIteration:
                 await self.aclose()
                 tail = self._reply.finish()
@@ -290,7 +306,7 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
                 await self.aclose()
                 raise
             try:
-                text = self._reply.feed(data)
+                text = self._feed(data)
             except BaseException:
                 await self.aclose()
                 raise
@@ -316,6 +332,7 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
         self._response, self.retries = await self._client._open(self._spec, self._begin())
         self._done = False
         self._chunks = _aiter_bytes(self._response)
+        self._next_chunk = self._chunks.__anext__
 
     def __del__(self) -> None:
         # Dropped while open (``break`` with no reference kept): hand the response

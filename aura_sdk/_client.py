@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import httpx
 
 from ._base import DEFAULT_MAX_RESPONSE_BYTES, BaseClient, BaseStream
 from ._http import (
+    DEFAULT_LIMITS,
     TRANSPORT_ERRORS,
+    body_chunks,
     build_request,
     connection_error,
     error_from_response,
     set_body_timeout,
 )
 from ._models import DEFAULT_MODEL, Model
-from ._request import models_request
+from ._request import models_request, request_headers
 from ._response import parse_models
 from ._retry import RetryPolicy
 from ._status import ERROR_BODY_LIMIT
@@ -75,7 +77,11 @@ class AuraClient(BaseClient):
             max_response_bytes=max_response_bytes,
         )
         self._owns_http = http_client is None
-        self._http = httpx.Client(proxy=proxy) if http_client is None else http_client
+        self._http = (
+            httpx.Client(proxy=proxy, limits=DEFAULT_LIMITS, headers=request_headers(self._config))
+            if http_client is None
+            else http_client
+        )
 
     def stream(
         self,
@@ -162,7 +168,9 @@ class AuraClient(BaseClient):
             attempts.start()
             error: APIError
             try:
-                response = self._http.send(build_request(self._http, spec, budget), stream=True)
+                response = self._http.send(
+                    build_request(self._http, spec, budget, own=self._owns_http), stream=True
+                )
             except TRANSPORT_ERRORS as exc:
                 error = connection_error(exc, budget)
                 error.__cause__ = exc
@@ -215,6 +223,7 @@ class Stream(BaseStream, Iterator[str]):
         super().__init__(spec, reply, timeout)
         self._client = client
         self._chunks: Iterator[bytes] | None = None
+        self._texts: Generator[str, None, None] | None = None
 
     def __enter__(self) -> Self:
         self._start()
@@ -228,39 +237,17 @@ class Stream(BaseStream, Iterator[str]):
     ) -> None:
         self.close()
 
-    def __iter__(self) -> Self:
-        return self
+    def __iter__(self) -> Iterator[str]:
+        if self._texts is None:
+            self._start()
+            if self._response is None or self._chunks is None:
+                self._texts = _no_texts()  # closed before it was iterated
+            else:
+                self._texts = _texts(self._response, self._chunks, self._reply, self._budget)
+        return self._texts
 
     def __next__(self) -> str:
-        if self._chunks is None:
-            self._start()
-            if self._chunks is None:
-                raise StopIteration
-        while True:
-            try:
-                data = next(self._chunks)
-            except StopIteration:
-                self.close()
-                tail = self._reply.finish()
-                if tail:
-                    return tail
-                raise
-            except TRANSPORT_ERRORS as exc:
-                self.close()
-                raise connection_error(exc, self._budget, self._reply) from exc
-            except BaseException:
-                self.close()
-                raise
-            try:
-                text = self._reply.feed(data)
-            except BaseException:
-                self.close()
-                raise
-            if self._deadline is not None and (overdue := self._overdue()):
-                self.close()
-                raise overdue
-            if text:
-                return text
+        return next(self._texts or self.__iter__())
 
     def close(self) -> None:
         """Stop reading and give the connection back to the pool. Safe to call twice."""
@@ -268,6 +255,8 @@ class Stream(BaseStream, Iterator[str]):
         self._chunks = None
         if self._response is not None:
             self._response.close()
+        if self._texts is not None:
+            self._texts.close()
 
     def _start(self) -> None:
         if self._done or self._response is not None:
@@ -275,6 +264,29 @@ class Stream(BaseStream, Iterator[str]):
         self._done = True  # a failed start is final, too
         self._response, self.retries = self._client._open(self._spec, self._begin())
         self._done = False
-        # Dropping this stream unclosed (``break`` with no reference kept) frees the
-        # generator, whose close() makes httpcore give the connection back at once.
-        self._chunks = self._response.iter_bytes()
+        # Dropping these unclosed (``break`` with no reference kept) runs their
+        # close(), which makes httpcore give the connection back at once.
+        self._chunks = body_chunks(self._response)
+
+
+def _no_texts() -> Generator[str, None, None]:
+    yield from ()
+
+
+def _texts(
+    response: httpx.Response, chunks: Iterator[bytes], reply: Reply, budget: Budget
+) -> Generator[str, None, None]:
+    """The loop of a stream, as a generator: cheaper per chunk than ``__next__``.
+
+    It holds no reference to its ``Stream``, so dropping the stream drops it, and
+    closing it (``break``, an exception in the caller's loop) closes the response
+    at once.
+    """
+    try:
+        yield from reply.texts(chunks, budget.deadline, budget.timeout.total)
+    except TRANSPORT_ERRORS as exc:
+        if response.is_closed:
+            return  # closed by the caller while iterating
+        raise connection_error(exc, budget, reply) from exc
+    finally:
+        response.close()

@@ -3,11 +3,16 @@
 A chunk boundary can fall inside a multibyte character, so the body is decoded
 as one stream, never chunk by chunk (the seed provider's bug). Shape as in
 httpx's ``_decoders.py``: ``decode(chunk) -> str`` then ``flush() -> str``.
+
+It calls the codec's C function directly (``codecs.utf_8_decode``, which stops
+before an incomplete character and says how much it used) rather than
+``codecs.getincrementaldecoder``, whose ``decode`` is Python code: every chunk
+of every stream passes here.
 """
 
 from __future__ import annotations
 
-import codecs
+from codecs import utf_8_decode
 from typing import Literal
 
 from ._exceptions import AuraDecodeError, AuraValidationError
@@ -26,35 +31,51 @@ class UTF8Decoder:
     ('caf', 'é', '')
     """
 
-    __slots__ = ("_consumed", "_decoder", "_errors")
+    __slots__ = ("_consumed", "_errors", "_pending")
 
     def __init__(self, errors: DecodeErrors = "replace") -> None:
         if errors not in ("replace", "strict"):
             raise AuraValidationError(f"errors: expected 'replace' or 'strict', got {errors!r}")
-        self._errors = errors
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors)
+        self._errors: str = errors
+        self._pending = b""
         self._consumed = 0
 
     @property
     def pending(self) -> bytes:
         """Bytes of an incomplete character held back until more arrive."""
-        return self._decoder.getstate()[0]
+        return self._pending
+
+    @property
+    def consumed(self) -> int:
+        """Bytes fed so far."""
+        return self._consumed
 
     def decode(self, data: bytes) -> str:
-        return self._run(data, final=False)
+        size = len(data)
+        if self._pending:
+            data = self._pending + data
+        try:
+            text, used = utf_8_decode(data, self._errors, False)
+        except UnicodeDecodeError as exc:
+            raise self._error(exc) from None
+        self._consumed += size
+        self._pending = data[used:] if used < len(data) else b""
+        return text
 
     def flush(self) -> str:
         """End of input: an incomplete character left over becomes U+FFFD (or raises)."""
-        return self._run(b"", final=True)
-
-    def _run(self, data: bytes, *, final: bool) -> str:
-        start = self._consumed - len(self.pending)
+        if not self._pending:
+            return ""
         try:
-            text = self._decoder.decode(data, final)
+            text, _ = utf_8_decode(self._pending, self._errors, True)
         except UnicodeDecodeError as exc:
-            position = start + exc.start
-            raise AuraDecodeError(
-                f"invalid UTF-8 at byte {position} of the reply: {exc.reason}", position=position
-            ) from None
-        self._consumed += len(data)
+            raise self._error(exc) from None
+        self._pending = b""
         return text
+
+    def _error(self, exc: UnicodeDecodeError) -> AuraDecodeError:
+        # A failed call changed nothing, so the failing input started with ``pending``.
+        position = self._consumed - len(self._pending) + exc.start
+        return AuraDecodeError(
+            f"invalid UTF-8 at byte {position} of the reply: {exc.reason}", position=position
+        )

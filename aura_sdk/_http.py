@@ -6,6 +6,7 @@ catch ``TRANSPORT_ERRORS`` and hand them here, so none escapes a public call.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING
 
 import httpx
@@ -19,12 +20,19 @@ if TYPE_CHECKING:
     from ._timeouts import Budget
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "TRANSPORT_ERRORS",
+    "abody_chunks",
+    "body_chunks",
     "build_request",
     "connection_error",
     "error_from_response",
+    "is_identity",
     "set_body_timeout",
 ]
+
+DEFAULT_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
+"""The SDK's own pool: room for a thousand streams at once (httpx's default is 100)."""
 
 TRANSPORT_ERRORS = (httpx.HTTPError, httpx.StreamError, httpx.InvalidURL, OSError)
 """What httpx (or the socket under it) may raise while a request is under way."""
@@ -38,13 +46,18 @@ _PHASES: dict[type[httpx.TimeoutException], TimeoutLimit] = {
 
 
 def build_request(
-    http: httpx.Client | httpx.AsyncClient, spec: RequestSpec, budget: Budget
+    http: httpx.Client | httpx.AsyncClient, spec: RequestSpec, budget: Budget, *, own: bool
 ) -> httpx.Request:
-    """The request, with the limits that apply until its status line arrives."""
+    """The request, with the limits that apply until its status line arrives.
+
+    ``own``: the SDK made ``http`` with ``spec.headers`` as its default headers,
+    so they need not be merged again for each request (which costs more than all
+    the SDK's other work on a request).
+    """
     return http.build_request(
         spec.method,
         spec.url,
-        headers=spec.headers,
+        headers=None if own else spec.headers,
         content=spec.content,
         timeout=httpx.Timeout(**budget.request()),
     )
@@ -80,6 +93,31 @@ def connection_error(
     if reply is not None:
         return reply.interrupted(detail)
     return APIConnectionError(f"connection error: {detail}")
+
+
+def is_identity(response: httpx.Response) -> bool:
+    """No Content-Encoding to undo: the body can be read raw, one layer fewer per chunk."""
+    encoding = response.headers.get("content-encoding")
+    return encoding is None or encoding.strip().lower() in ("", "identity")
+
+
+def body_chunks(response: httpx.Response) -> Iterator[bytes]:
+    """The body's chunks: the transport's own stream when there is nothing to decode.
+
+    ``response.iter_raw()`` adds a generator around that same stream (to count
+    bytes); skipping it saves a step per chunk. The stream is closed with the
+    response, as ``iter_raw`` would.
+    """
+    if is_identity(response) and isinstance(response.stream, httpx.SyncByteStream):
+        return iter(response.stream)
+    return response.iter_bytes()
+
+
+def abody_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
+    """``body_chunks`` for an async response."""
+    if is_identity(response) and isinstance(response.stream, httpx.AsyncByteStream):
+        return response.stream.__aiter__()
+    return response.aiter_bytes()
 
 
 def reason_phrase(response: httpx.Response) -> str:

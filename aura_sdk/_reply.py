@@ -6,6 +6,10 @@ bookkeeping (what was received, what a cut split) lives here, free of I/O.
 
 from __future__ import annotations
 
+from codecs import utf_8_decode
+from collections.abc import Iterable, Iterator
+from time import monotonic
+
 from ._decoder import DecodeErrors, UTF8Decoder
 from ._exceptions import (
     AuraDecodeError,
@@ -18,20 +22,19 @@ from ._exceptions import (
 __all__ = ["Reply"]
 
 
-class Reply:
-    """Accumulates one reply.
+class Reply(UTF8Decoder):
+    """Accumulates one reply: an incremental decoder that keeps what it decoded.
 
     >>> r = Reply()
     >>> r.feed(b"Hel"), r.feed(b"lo \\xe2\\x9c"), r.feed(b"\\x93"), r.finish(), r.text
     ('Hel', 'lo ', '✓', '', 'Hello ✓')
     """
 
-    __slots__ = ("_decoder", "_parts", "bytes_received", "max_bytes")
+    __slots__ = ("_parts", "max_bytes")
 
     def __init__(self, errors: DecodeErrors = "replace", max_bytes: int | None = None) -> None:
-        self._decoder = UTF8Decoder(errors)
+        super().__init__(errors)
         self._parts: list[str] = []
-        self.bytes_received = 0
         self.max_bytes = max_bytes
 
     @property
@@ -41,31 +44,71 @@ class Reply:
             self._parts = ["".join(self._parts)]
         return self._parts[0] if self._parts else ""
 
+    @property
+    def bytes_received(self) -> int:
+        return self._consumed
+
     def feed(self, data: bytes) -> str:
         """Decode the next chunk of the body; "" while a character is incomplete."""
-        self.bytes_received += len(data)
-        if self.max_bytes is not None and self.bytes_received > self.max_bytes:
-            self.bytes_received -= len(data)
-            keep = self.max_bytes - self.bytes_received
-            self.feed(data[:keep])
-            raise ResponseTooLargeError(
-                self._message(f"the reply passed max_response_bytes={self.max_bytes}"),
-                text=self.text,
-                truncated=self._decoder.pending,
-            )
+        # Every chunk of an async stream passes here: ``UTF8Decoder.decode``, inlined.
+        size = len(data)
+        if self.max_bytes is not None and self._consumed + size > self.max_bytes:
+            raise self._too_large(data)
+        if self._pending:
+            data = self._pending + data
         try:
-            text = self._decoder.decode(data)
-        except AuraDecodeError as exc:
-            exc.text = self.text
-            raise
+            text, used = utf_8_decode(data, self._errors, False)
+        except UnicodeDecodeError as exc:
+            raise self._failed(exc) from None
+        self._consumed += size
+        self._pending = data[used:] if used < len(data) else b""
         if text:
             self._parts.append(text)
         return text
+
+    def texts(
+        self, chunks: Iterable[bytes], deadline: float | None = None, total: float | None = None
+    ) -> Iterator[str]:
+        """``feed`` over a whole body, as one loop: each non-empty text, then the tail.
+
+        The sync stream's loop (a generator resumes for less than a method call
+        costs). With ``deadline`` (a ``time.monotonic()`` value), a chunk that
+        arrives after it ends the reply with ``StreamTimeoutError`` (``total`` is
+        the limit's value, for the message).
+        """
+        parts = self._parts
+        errors = self._errors
+        limit = self.max_bytes
+        for data in chunks:
+            size = len(data)
+            if limit is not None and self._consumed + size > limit:
+                raise self._too_large(data)
+            if self._pending:
+                data = self._pending + data
+            try:
+                text, used = utf_8_decode(data, errors, False)
+            except UnicodeDecodeError as exc:
+                raise self._failed(exc) from None
+            self._consumed += size
+            self._pending = data[used:] if used < len(data) else b""
+            if deadline is not None and monotonic() >= deadline:
+                raise self.timed_out("total", total)
+            if text:
+                parts.append(text)
+                yield text
+        tail = self.finish()
+        if tail:
+            yield tail
+
+    def _failed(self, exc: UnicodeDecodeError) -> AuraDecodeError:
+        error = self._error(exc)
+        error.text = self.text
+        return error
 
     def finish(self) -> str:
         """The body ended cleanly: decode what is left (an incomplete character is U+FFFD)."""
         try:
-            text = self._decoder.flush()
+            text = self.flush()
         except AuraDecodeError as exc:
             exc.text = self.text
             raise
@@ -73,27 +116,37 @@ class Reply:
             self._parts.append(text)
         return text
 
+    def _too_large(self, data: bytes) -> ResponseTooLargeError:
+        assert self.max_bytes is not None
+        self.feed(data[: self.max_bytes - self._consumed])
+        return ResponseTooLargeError(
+            self._message(f"the reply passed max_response_bytes={self.max_bytes}"),
+            text=self.text,
+            truncated=self.pending,
+        )
+
     def interrupted(self, why: str) -> StreamInterruptedError:
         """The error for a body that broke off, carrying everything received."""
-        return StreamInterruptedError(
-            self._message(why), text=self.text, truncated=self._decoder.pending
-        )
+        return StreamInterruptedError(self._message(why), text=self.text, truncated=self.pending)
 
     def timed_out(self, limit: TimeoutLimit, seconds: float | None) -> StreamTimeoutError:
         """The error for a server that went quiet mid-reply."""
         after = "" if seconds is None else f" after {seconds:g}s"
-        why = f"no data from the server for the {limit} timeout{after}"
+        if limit == "total":
+            why = f"the total timeout{after} passed"
+        else:
+            why = f"no data from the server for the {limit} timeout{after}"
         return StreamTimeoutError(
             self._message(why),
             limit=limit,
             seconds=seconds,
             text=self.text,
-            truncated=self._decoder.pending,
+            truncated=self.pending,
         )
 
     def _message(self, why: str) -> str:
         message = f"reply interrupted after {len(self.text)} characters ({self.bytes_received} bytes): {why}"
-        pending = self._decoder.pending
+        pending = self.pending
         if pending:
             message += f"; the cut split a character, {len(pending)} byte(s) kept in .truncated"
         return message

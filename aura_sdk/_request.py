@@ -18,7 +18,7 @@ from ._validation import (
     check_temperature,
 )
 
-__all__ = ["RequestSpec", "chat_body", "chat_request", "models_request"]
+__all__ = ["RequestSpec", "chat_body", "chat_request", "models_request", "request_headers"]
 
 _JSON_HEADERS = {"Content-Type": "application/json", "Accept": "*/*"}
 
@@ -69,15 +69,24 @@ def chat_body(
     }
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+"""Made once: ``json.dumps`` with options builds a new encoder on every call."""
+
+
 def encode_json(body: dict[str, Any]) -> bytes:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    return _ENCODER.encode(body).encode()
+
+
+def request_headers(config: ClientConfig) -> dict[str, str]:
+    """The headers of every request: JSON, the user agent, the user's extra headers."""
+    return {**_JSON_HEADERS, **config.headers}
 
 
 def _post(config: ClientConfig, path: str, body: dict[str, Any]) -> RequestSpec:
     return RequestSpec(
         method="POST",
         url=config.base_url + path,
-        headers={**_JSON_HEADERS, **config.headers},
+        headers=request_headers(config),
         content=encode_json(body),
     )
 

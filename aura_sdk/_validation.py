@@ -45,35 +45,48 @@ def check_messages(messages: object) -> list[Message]:
         raise AuraValidationError("messages: must not be empty")
     checked: list[Message] = []
     for index, message in enumerate(messages):
-        where = f"messages[{index}]"
-        if not isinstance(message, Mapping):
-            raise AuraValidationError(
-                f"{where}: expected a mapping with 'role' and 'content', got {_kind(message)}"
-            )
-        unknown = set(message) - _MESSAGE_KEYS
-        if unknown:
-            names = ", ".join(sorted(repr(key) for key in unknown))
-            raise AuraValidationError(
-                f"{where}: unexpected key {names} (Aura messages have only 'role' and 'content')"
-            )
-        if "role" not in message:
-            raise AuraValidationError(f"{where}.role: missing")
-        role = message["role"]
-        if role not in ROLES:
-            raise AuraValidationError(
-                f"{where}.role: expected one of 'system', 'user', 'assistant', got {role!r}"
-            )
-        if "content" not in message:
-            raise AuraValidationError(f"{where}.content: missing")
-        content = message["content"]
-        if not isinstance(content, str):
-            raise AuraValidationError(f"{where}.content: expected str, got {_kind(content)}")
-        checked.append({"role": role, "content": content})
+        # The common case, a plain two-key dict that is right, costs no more than a copy.
+        if (
+            type(message) is dict
+            and len(message) == 2
+            and message.get("role") in ROLES
+            and type(message.get("content")) is str
+        ):
+            checked.append({"role": message["role"], "content": message["content"]})
+            continue
+        checked.append(_check_message(index, message))
     if all(message["role"] == "system" for message in checked):
         raise AuraValidationError(
             "messages: need at least one user or assistant message (system messages become the prompt)"
         )
     return checked
+
+
+def _check_message(index: int, message: object) -> Message:
+    where = f"messages[{index}]"
+    if not isinstance(message, Mapping):
+        raise AuraValidationError(
+            f"{where}: expected a mapping with 'role' and 'content', got {_kind(message)}"
+        )
+    unknown = set(message) - _MESSAGE_KEYS
+    if unknown:
+        names = ", ".join(sorted(repr(key) for key in unknown))
+        raise AuraValidationError(
+            f"{where}: unexpected key {names} (Aura messages have only 'role' and 'content')"
+        )
+    if "role" not in message:
+        raise AuraValidationError(f"{where}.role: missing")
+    role = message["role"]
+    if role not in ROLES:
+        raise AuraValidationError(
+            f"{where}.role: expected one of 'system', 'user', 'assistant', got {role!r}"
+        )
+    if "content" not in message:
+        raise AuraValidationError(f"{where}.content: missing")
+    content = message["content"]
+    if not isinstance(content, str):
+        raise AuraValidationError(f"{where}.content: expected str, got {_kind(content)}")
+    return {"role": role, "content": content}
 
 
 def check_temperature(temperature: object) -> float | None:

@@ -1,0 +1,1 @@
+"""aura-sdk's benchmarks: ``make bench`` (or ``python -m benchmarks``)."""

@@ -1,0 +1,46 @@
+"""The benchmark harness runs, every contender included (tiny sizes, no timing checks)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_benchmark_smoke_run_produces_the_report(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--smoke", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    report = (tmp_path / "benchmarks.md").read_text()
+    assert "## Streaming throughput" in report
+    assert "## Targets" in report
+    assert (tmp_path / "benchmarks.png").stat().st_size > 1000
+    data = json.loads((tmp_path / "benchmarks.json").read_text())["results"]
+    contenders = {
+        "aura-sync",
+        "httpx-sync",
+        "aura-asyncio",
+        "httpx-asyncio",
+        "aura-trio",
+        "httpx-trio",
+        "seed-aiohttp",
+        "aura-aiohttp-asyncio",
+    }
+    assert set(data["throughput"]) == contenders | {"server-ceiling"}
+    assert set(data["first_chunk"]) == contenders
+    assert set(data["concurrent"]) == contenders - {"aura-sync", "httpx-sync", "seed-aiohttp"}
+    for row in data["throughput"].values():
+        assert row["chunks_per_s"] > 0
+    for row in data["concurrent"].values():
+        assert row["kib_per_stream"] > 0
+    assert data["imports"]["httpx"] > 0
+    assert data["imports"]["aura_sdk"] > 0
