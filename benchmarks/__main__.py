@@ -308,22 +308,37 @@ def report(
     return "\n".join(lines) + "\n"
 
 
-def chart(results: dict[str, Any], path: Path) -> None:
+def chart(rows: dict[str, dict[str, float]], path: Path) -> None:
+    """Ratios to raw httpx: throughput (higher is better), first chunk (lower is better)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
-    names = list(results["throughput"])
-    values = [results["throughput"][n]["chunks_per_s"] / 1000 for n in names]
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(names) + 1))
-    colors = ["#4c72b0" if n.startswith("aura") else "#999999" for n in names]
-    ax.barh(names, values, color=colors)
-    ax.invert_yaxis()
-    ax.set_xlabel("thousand chunks per second (higher is better)")
-    ax.set_title("Streaming throughput on 127.0.0.1")
-    for i, v in enumerate(values):
-        ax.text(v, i, f" {v:,.0f}k", va="center", fontsize=8)
+    panels = [
+        ("throughput", "throughput / raw httpx (higher is better)", 0.95),
+        ("first_chunk", "time to first chunk / raw httpx (lower is better)", 1.05),
+    ]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+    for ax, (key, title, target) in zip(axes, panels):
+        names = [n for n in rows if key in rows[n]]
+        values = [rows[n][key] for n in names]
+        colors = ["#4c72b0" if n.startswith("aura") else "#999999" for n in names]
+        ax.barh(names, values, color=colors)
+        ax.axvline(1.0, color="black", linewidth=0.8)
+        ax.axvline(target, color="#c44e52", linestyle="--", linewidth=0.8, label=f"target {target}")
+        ax.set_xscale("log")
+        ax.set_xticks(
+            [t for t in (0.25, 0.5, 1, 2, 4, 8) if min(values) / 1.5 < t < max(values) * 1.5]
+        )
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%gx"))
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.invert_yaxis()
+        ax.set_title(title, fontsize=10)
+        ax.legend(fontsize=8, loc="lower right")
+        for index, value in enumerate(values):
+            ax.text(value, index, f" {value:.3f}x", va="center", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -352,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "benchmarks.json").write_text(
         json.dumps({"results": results, "ratios": rows}, indent=2)
     )
-    chart(results, args.out / "benchmarks.png")
+    chart(rows, args.out / "benchmarks.png")
     print(text)
     if args.smoke:
         return 0
