@@ -110,7 +110,7 @@ class BaseStream:
         self._spec = spec
         self._reply = reply
         self._timeout = timeout
-        self._budget = Budget(timeout)  # restarted when the request is sent
+        self._budget = Budget(timeout)  # its clock restarts when the request is sent
         self._deadline: float | None = None
         self._response: httpx.Response | None = None
         self._done = False

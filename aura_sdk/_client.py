@@ -253,10 +253,10 @@ class Stream(BaseStream, Iterator[str]):
         """Stop reading and give the connection back to the pool. Safe to call twice."""
         self._done = True
         self._chunks = None
+        if self._texts is not None:
+            self._texts.close()  # its ``finally`` closes the response
         if self._response is not None:
             self._response.close()
-        if self._texts is not None:
-            self._texts.close()
 
     def _start(self) -> None:
         if self._done or self._response is not None:

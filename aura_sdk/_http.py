@@ -7,6 +7,7 @@ catch ``TRANSPORT_ERRORS`` and hand them here, so none escapes a public call.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import httpx
@@ -59,8 +60,16 @@ def build_request(
         spec.url,
         headers=None if own else spec.headers,
         content=spec.content,
-        timeout=httpx.Timeout(**budget.request()),
+        timeout=_timeout(*budget.request().values()),
     )
+
+
+@lru_cache(maxsize=32)
+def _timeout(
+    connect: float | None, read: float | None, write: float | None, pool: float | None
+) -> httpx.Timeout:
+    # Without a total deadline the limits repeat from request to request.
+    return httpx.Timeout(connect=connect, read=read, write=write, pool=pool)
 
 
 def set_body_timeout(response: httpx.Response, budget: Budget) -> None:
@@ -97,8 +106,10 @@ def connection_error(
 
 def is_identity(response: httpx.Response) -> bool:
     """No Content-Encoding to undo: the body can be read raw, one layer fewer per chunk."""
-    encoding = response.headers.get("content-encoding")
-    return encoding is None or encoding.strip().lower() in ("", "identity")
+    for name, value in response.headers.raw:  # cheaper than Headers.get, once per reply
+        if name.lower() == b"content-encoding" and value.strip().lower() not in (b"", b"identity"):
+            return False
+    return True
 
 
 def body_chunks(response: httpx.Response) -> Iterator[bytes]:

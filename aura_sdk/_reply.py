@@ -30,12 +30,13 @@ class Reply(UTF8Decoder):
     ('Hel', 'lo ', '✓', '', 'Hello ✓')
     """
 
-    __slots__ = ("_parts", "max_bytes")
+    __slots__ = ("_cap", "_parts", "max_bytes")
 
     def __init__(self, errors: DecodeErrors = "replace", max_bytes: int | None = None) -> None:
         super().__init__(errors)
         self._parts: list[str] = []
         self.max_bytes = max_bytes
+        self._cap = (1 << 62) if max_bytes is None else max_bytes
 
     @property
     def text(self) -> str:
@@ -50,18 +51,33 @@ class Reply(UTF8Decoder):
 
     def feed(self, data: bytes) -> str:
         """Decode the next chunk of the body; "" while a character is incomplete."""
-        # Every chunk of an async stream passes here: ``UTF8Decoder.decode``, inlined.
+        # Every chunk of an async stream passes here: ``UTF8Decoder.decode``, inlined,
+        # with the rare cases (a split character, the size cap) off the straight path.
         size = len(data)
-        if self.max_bytes is not None and self._consumed + size > self.max_bytes:
-            raise self._too_large(data)
-        if self._pending:
-            data = self._pending + data
+        if self._pending or self._consumed + size > self._cap:
+            return self._feed_slowly(data)
         try:
             text, used = utf_8_decode(data, self._errors, False)
         except UnicodeDecodeError as exc:
             raise self._failed(exc) from None
         self._consumed += size
-        self._pending = data[used:] if used < len(data) else b""
+        if used != size:
+            self._pending = data[used:]
+        if text:
+            self._parts.append(text)
+        return text
+
+    def _feed_slowly(self, data: bytes) -> str:
+        size = len(data)
+        if self._consumed + size > self._cap:
+            raise self._too_large(data)
+        data = self._pending + data
+        try:
+            text, used = utf_8_decode(data, self._errors, False)
+        except UnicodeDecodeError as exc:
+            raise self._failed(exc) from None
+        self._consumed += size
+        self._pending = data[used:]
         if text:
             self._parts.append(text)
         return text

@@ -73,15 +73,12 @@ def async_reader(
 
         return read_aio, close_aio
     if contender.startswith("aura"):
-        client = AsyncAuraClient(
-            base_url=url, timeout=TIMEOUT, http_client=httpx.AsyncClient(limits=LIMITS)
-        )
+        client = AsyncAuraClient(base_url=url, timeout=TIMEOUT)  # its own pool: 1,000 connections
 
         async def read() -> int:
             return sum([len(t) async for t in client.stream(HI)])
 
         async def close() -> None:
-            await client._http.aclose()
             await client.aclose()
 
         return read, close
@@ -215,12 +212,14 @@ def first_chunk(contender: str, url: str, params: dict[str, Any]) -> dict[str, A
 
 async def _async_first(contender: str, url: str) -> Callable[[], Awaitable[float]]:
     if contender.startswith("aura"):
-        http: Any = httpx.AsyncClient(limits=LIMITS)
         if contender.startswith("aura-aiohttp"):
             from httpx_aiohttp import HttpxAiohttpClient
 
-            http = HttpxAiohttpClient(limits=LIMITS)
-        client = AsyncAuraClient(base_url=url, timeout=TIMEOUT, http_client=http)
+            client = AsyncAuraClient(
+                base_url=url, timeout=TIMEOUT, http_client=HttpxAiohttpClient(limits=LIMITS)
+            )
+        else:
+            client = AsyncAuraClient(base_url=url, timeout=TIMEOUT)
 
         async def first() -> float:
             start = time.perf_counter()
@@ -275,12 +274,14 @@ def concurrent(contender: str, url: str, params: dict[str, Any]) -> dict[str, An
 
     async def main() -> None:
         if contender.startswith("aura"):
-            http: Any = httpx.AsyncClient(limits=LIMITS, timeout=60)
             if contender.startswith("aura-aiohttp"):
                 from httpx_aiohttp import HttpxAiohttpClient
 
-                http = HttpxAiohttpClient(limits=LIMITS, timeout=60)
-            client = AsyncAuraClient(base_url=url, timeout=TIMEOUT, http_client=http)
+                http: Any = HttpxAiohttpClient(limits=LIMITS, timeout=60)
+                client = AsyncAuraClient(base_url=url, timeout=TIMEOUT, http_client=http)
+            else:
+                client = AsyncAuraClient(base_url=url, timeout=TIMEOUT)  # 1,000 connections
+                http = client._http
 
             def open_stream() -> Any:
                 return client.stream(HI)
