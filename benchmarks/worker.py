@@ -17,10 +17,11 @@ from typing import Any
 import httpx
 
 from aura_sdk import AsyncAuraClient, AuraClient, Timeout, user
+from aura_sdk._http import DEFAULT_LIMITS
 
 HI = [user("Hi")]
 TIMEOUT = Timeout(connect=30, response=60, read=60, write=30, pool=120)
-LIMITS = httpx.Limits(max_connections=2000, max_keepalive_connections=2000)
+LIMITS = DEFAULT_LIMITS  # raw httpx gets the same pool as the SDK's own client
 PATH = "/api/chat"
 BODY = b'{"model":{"id":"openchat_3.6"},"messages":[{"role":"user","content":"Hi"}]}'
 

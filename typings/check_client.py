@@ -14,14 +14,19 @@ from typing_extensions import assert_type
 import aura_sdk
 from aura_sdk import (
     APIStatusError,
+    APITimeoutError,
     AsyncAuraClient,
     AsyncStream,
     AuraClient,
+    AuraUsageError,
     Message,
     Model,
+    ResponseTooLargeError,
+    RetryPolicy,
     Stream,
     StreamInterruptedError,
     Timeout,
+    TimeoutLimit,
     assistant,
     system,
     user,
@@ -61,6 +66,29 @@ async def async_usage() -> None:
         assert_type(await client.models(), list[Model])
         async with client.stream([user("Hi")]) as s:
             assert_type(s.text, str)
+
+
+def reliability() -> None:
+    policy = RetryPolicy(max_retries=5, backoff_base=0.2, retry_after_cap=30.0)
+    client = AuraClient(
+        timeout=Timeout(connect=5, response=30, read=20, total=120),
+        max_retries=policy,
+        max_response_bytes=None,
+    )
+    assert_type(client.chat([user("Hi")], timeout=10), str)
+    assert_type(client.chat([user("Hi")], timeout=Timeout(total=5)), str)
+    assert_type(client.models(timeout=3.0), list[Model])
+    try:
+        client.chat([user("Hi")])
+    except ResponseTooLargeError as exc:
+        assert_type(exc.text, str)
+    except APITimeoutError as exc:
+        assert_type(exc.limit, TimeoutLimit)
+        assert_type(exc.seconds, "float | None")
+    except AuraUsageError:
+        pass
+    AuraClient(max_retries="2")  # type: ignore[arg-type]
+    Timeout(total="1")  # type: ignore[arg-type]
 
 
 def errors() -> None:
