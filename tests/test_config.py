@@ -80,3 +80,19 @@ async def test_async_passed_in_client_is_used_and_not_closed() -> None:
         assert client._http is http
     assert not http.is_closed
     await http.aclose()
+
+
+@pytest.mark.parametrize("cls", CLIENTS)
+def test_own_pool_has_room_for_a_thousand_streams(
+    cls: type[AuraClient] | type[AsyncAuraClient],
+) -> None:
+    pool = cls()._http._transport._pool  # type: ignore[union-attr]
+    assert pool._max_connections == 1000
+    assert pool._max_keepalive_connections == 100
+
+
+def test_own_client_sends_the_sdk_headers_without_per_request_merging() -> None:
+    client = AuraClient(headers={"X-Team": "a"})
+    assert client._http.headers["user-agent"].startswith("aura-sdk/")
+    assert client._http.headers["x-team"] == "a"
+    assert client._http.headers["content-type"] == "application/json"
