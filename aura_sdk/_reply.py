@@ -51,33 +51,18 @@ class Reply(UTF8Decoder):
 
     def feed(self, data: bytes) -> str:
         """Decode the next chunk of the body; "" while a character is incomplete."""
-        # Every chunk of an async stream passes here: ``UTF8Decoder.decode``, inlined,
-        # with the rare cases (a split character, the size cap) off the straight path.
-        size = len(data)
-        if self._pending or self._consumed + size > self._cap:
-            return self._feed_slowly(data)
-        try:
-            text, used = utf_8_decode(data, self._errors, False)
-        except UnicodeDecodeError as exc:
-            raise self._failed(exc) from None
-        self._consumed += size
-        if used != size:
-            self._pending = data[used:]
-        if text:
-            self._parts.append(text)
-        return text
-
-    def _feed_slowly(self, data: bytes) -> str:
+        # Every chunk of an async stream passes here: ``UTF8Decoder.decode``, inlined.
         size = len(data)
         if self._consumed + size > self._cap:
             raise self._too_large(data)
-        data = self._pending + data
+        if self._pending:
+            data = self._pending + data
         try:
             text, used = utf_8_decode(data, self._errors, False)
         except UnicodeDecodeError as exc:
             raise self._failed(exc) from None
         self._consumed += size
-        self._pending = data[used:]
+        self._pending = data[used:] if used < len(data) else b""
         if text:
             self._parts.append(text)
         return text
@@ -94,10 +79,10 @@ class Reply(UTF8Decoder):
         """
         parts = self._parts
         errors = self._errors
-        limit = self.max_bytes
+        cap = self._cap
         for data in chunks:
             size = len(data)
-            if limit is not None and self._consumed + size > limit:
+            if self._consumed + size > cap:
                 raise self._too_large(data)
             if self._pending:
                 data = self._pending + data

@@ -65,20 +65,25 @@ def test_log_records_carry_no_key(
         assert KEY not in repr(record.args)
 
 
-def test_aura_log_env_enables_the_logger(keyed_server: AuraServer) -> None:
+def chat_in_a_subprocess(base_url: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """One chat from a fresh interpreter, with ``AURA_LOG`` as ``env`` says."""
     code = (
         "import sys; from aura_sdk import AuraClient, user\n"
         "AuraClient(base_url=sys.argv[1]).chat([user('hi')])\n"
     )
-    env = {**os.environ, "AURA_LOG": "debug", "AURA_API_KEY": KEY}
-    result = subprocess.run(
-        [sys.executable, "-c", code, keyed_server.base_url],
+    environ = {k: v for k, v in os.environ.items() if k != "AURA_LOG"}
+    return subprocess.run(
+        [sys.executable, "-c", code, base_url],
         capture_output=True,
         text=True,
-        env=env,
+        env={**environ, **env},
         timeout=30,
         check=False,
     )
+
+
+def test_aura_log_env_enables_the_logger(keyed_server: AuraServer) -> None:
+    result = chat_in_a_subprocess(keyed_server.base_url, AURA_LOG="debug", AURA_API_KEY=KEY)
     assert result.returncode == 0, result.stderr
     assert f"aura_sdk INFO POST {keyed_server.base_url}/api/chat -> 200" in result.stderr
     assert "(retries: 0)" in result.stderr
@@ -86,16 +91,7 @@ def test_aura_log_env_enables_the_logger(keyed_server: AuraServer) -> None:
 
 
 def test_no_logging_without_aura_log(keyed_server: AuraServer) -> None:
-    code = "import sys; from aura_sdk import AuraClient, user\nAuraClient(base_url=sys.argv[1]).chat([user('hi')])\n"
-    env = {k: v for k, v in os.environ.items() if k != "AURA_LOG"}
-    result = subprocess.run(
-        [sys.executable, "-c", code, keyed_server.base_url],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=30,
-        check=False,
-    )
+    result = chat_in_a_subprocess(keyed_server.base_url, AURA_API_KEY=KEY)
     assert result.returncode == 0
     assert result.stderr == ""
 
