@@ -1,13 +1,22 @@
-# `make test` sets everything up on a fresh machine: the venv, the package with
-# its dev extras, then lint, type checks and the test suite.
+# `make test` sets everything up on a fresh machine: the venv (the package, its
+# extras and the dev tools, from the package index), lint and type checks on the
+# default Python, then the whole suite on every Python 3.9-3.13 this machine has
+# (nox, one venv each under .nox/).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo bench lint typecheck pytest install clean
+# pyenv keeps one interpreter per version; nox finds them as python3.X on PATH
+# (ahead of pyenv's shims, which answer only for the active version).
+PYENV_ROOT ?= $(or $(shell pyenv root 2>/dev/null),$(HOME)/.pyenv)
+empty :=
+space := $(empty) $(empty)
+PYENV_BINS := $(subst $(space),:,$(wildcard $(PYENV_ROOT)/versions/3.*/bin))
 
-test: install lint typecheck pytest
+.PHONY: test demo bench lint typecheck pytest pytest-matrix install clean
+
+test: install lint typecheck pytest-matrix
 
 # The SDK's main job with no network: a streamed reply from a local emulator.
 demo: install
@@ -18,7 +27,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[server,bench]' --group dev
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -30,21 +39,26 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-# The benchmarks, side by side in one run (about 6 minutes); writes docs/benchmarks.md
-# and exits 1 if a target is missed. The peers are installed only for their import time.
-BENCH_STAMP := $(VENV)/.installed-bench
+# The whole suite on every Python the package admits and this machine has.
+pytest-matrix: install
+	PATH="$(PYENV_BINS):$$PATH" $(BIN)/nox --no-color
 
-$(BENCH_STAMP): pyproject.toml $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench-peers]'
-	touch $(BENCH_STAMP)
-
-bench: $(BENCH_STAMP)
-	$(BIN)/python -m benchmarks
-
+# The whole suite on the default Python only (quick, while working).
 # Warnings are errors through pyproject's filterwarnings; a -W flag here would
 # override its one documented exception (encode/httpx#3686).
 pytest: install
 	$(BIN)/python -m pytest
 
+# The benchmarks, side by side in one run (about 6 minutes); writes docs/benchmarks.md
+# and exits 1 if a target is missed. The peers are installed only for their import time.
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[server,bench,bench-peers]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m benchmarks
+
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .nox .mypy_cache .pytest_cache .ruff_cache

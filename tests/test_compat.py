@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import inspect
 import json
+import sys
 from types import ModuleType
 from typing import Any
 
@@ -107,10 +109,24 @@ def test_bad_input_raises_before_anything_is_sent(server: AuraServer) -> None:
 def g4f(tmp_path: Any, monkeypatch: pytest.MonkeyPatch, server: AuraServer) -> ModuleType:
     monkeypatch.setenv("G4F_CONFIG_DIR", str(tmp_path))
     monkeypatch.setenv("AURA_BASE_URL", server.base_url)
-    module = importlib.import_module("g4f")
+    module = _import_g4f()
     debug: Any = importlib.import_module("g4f.debug")
     debug.version_check = False
     return module
+
+
+def _import_g4f() -> ModuleType:
+    """Import g4f as a script would: g4f 8.8 makes an ``asyncio.Lock`` at import, which on
+    Python 3.9 needs a current event loop, and earlier async tests left none."""
+    if sys.version_info >= (3, 10) or "g4f" in sys.modules:
+        return importlib.import_module("g4f")
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        return importlib.import_module("g4f")
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
 
 
 def test_g4f_client(g4f: ModuleType, server: AuraServer) -> None:

@@ -1,0 +1,27 @@
+"""The test matrix: the whole pytest suite on every Python the package admits.
+
+`make test` runs it after lint and type checks (which run once, on the default
+Python). The versions are read from pyproject's classifiers; an interpreter this
+machine lacks is reported and skipped, never failed (also under CI=true).
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "uv|venv"  # uv when installed (the dev group has it)
+nox.options.error_on_missing_interpreters = False
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["tests"]
+
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+PYTHONS = nox.project.python_versions(PYPROJECT)
+
+
+@nox.session(python=PYTHONS)
+def tests(session: nox.Session) -> None:
+    """pytest, warnings as errors (pyproject), on one Python; extra arguments go to pytest."""
+    session.install(
+        "-e", ".[server,bench]", *nox.project.dependency_groups(PYPROJECT, "test"), silent=True
+    )
+    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", *session.posargs)
