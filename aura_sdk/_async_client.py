@@ -5,6 +5,7 @@ It mirrors ``AuraClient`` method for method; a test compares the two surfaces.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,9 @@ from ._http import (
     build_request,
     connection_error,
     error_from_response,
+    release_stuck_connections,
     set_body_timeout,
+    traces_pool_exit,
 )
 from ._models import DEFAULT_MODEL, Model
 from ._request import models_request, request_headers
@@ -98,6 +101,11 @@ class AsyncAuraClient(BaseClient):
         # they are closed at the start of the next call, on the right event loop,
         # since a finalizer must not schedule work on a loop.
         self._orphans: list[_Orphan] = []
+        # Sends that may be waiting in the pool's queue, oldest first: a dropped
+        # stream wakes one (``_wake``), which reaps it and queues again.
+        self._waiters: dict[_Waiter, None] = {}
+        self._wakeable = traces_pool_exit(self._http)
+        self._thread = 0  # the event loop's thread
 
     def stream(
         self,
@@ -163,8 +171,12 @@ class AsyncAuraClient(BaseClient):
         return parse_models(body)
 
     async def aclose(self) -> None:
-        """Close the connection pool (unless the ``http_client`` was passed in)."""
+        """Close the connection pool (unless the ``http_client`` was passed in).
+
+        The client cannot be used afterwards (``AuraUsageError``).
+        """
         self._check_loop()
+        self._closed = True
         await self._reap()
         if self._owns_http:
             await self._http.aclose()
@@ -184,6 +196,7 @@ class AsyncAuraClient(BaseClient):
         token = anyio.lowlevel.current_token()
         if self._loop is None:
             self._loop = token
+            self._thread = threading.get_ident()
         elif token != self._loop:
             raise AuraUsageError(
                 "this AsyncAuraClient was first used in another event loop, and its "
@@ -197,6 +210,7 @@ class AsyncAuraClient(BaseClient):
 
     async def _open(self, spec: RequestSpec, budget: Budget) -> tuple[httpx.Response, int]:
         """Send ``spec`` until a success status arrives; retries as the policy says."""
+        self._check_open(self._http.is_closed)
         self._check_loop()
         await self._reap()
         attempts = self._attempts(spec, budget)
@@ -205,7 +219,7 @@ class AsyncAuraClient(BaseClient):
             error: APIError
             try:
                 request = build_request(self._http, spec, budget, own=self._owns_http)
-                response = await self._http.send(request, stream=True)
+                response = await self._send(request)
             except TRANSPORT_ERRORS as exc:
                 error = connection_error(exc, budget)
                 error.__cause__ = exc
@@ -216,6 +230,45 @@ class AsyncAuraClient(BaseClient):
                     return response, attempts.retries
                 error = await self._status_error(response)
             await anyio.sleep(attempts.failed(error))
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        """``http.send``, woken from the pool's queue when a dropped stream frees a connection.
+
+        A stream dropped open (``break`` with no reference kept) still holds its
+        connection, and only an async close on this loop frees it; its finalizer
+        may not run one, so it cancels the pool wait of the oldest waiting send
+        (sync and loop-safe). That send reaps the orphans, then queues again: no
+        retry, and nothing was written (see ``_Waiter.trace``).
+        """
+        if not self._wakeable:
+            return await self._http.send(request, stream=True)
+        waiters = self._waiters
+        while True:
+            waiter = _Waiter(waiters, request)
+            request.extensions["trace"] = waiter.trace
+            waiters[waiter] = None
+            sent = False
+            try:
+                with anyio.CancelScope() as waiter.scope:
+                    response = await self._http.send(request, stream=True)
+                    sent = True
+                    return response
+            finally:
+                waiters.pop(waiter, None)
+                request.extensions.pop("trace", None)
+                if not sent and release_stuck_connections(self._http):
+                    self._wake()  # a slot is free again: someone waiting may take it
+            await self._reap()
+
+    def _wake(self) -> None:
+        """Cut the oldest pool wait short (sync: a finalizer may call it, on the loop's thread)."""
+        waiters = self._waiters
+        if waiters:
+            waiter = next(iter(waiters))
+            del waiters[waiter]
+            waiter.woken = True
+            if waiter.scope is not None:
+                waiter.scope.cancel()
 
     async def _status_error(self, response: httpx.Response) -> APIError:
         body = bytearray()
@@ -230,6 +283,31 @@ class AsyncAuraClient(BaseClient):
         finally:
             await _aclose(chunks, response)
         return error_from_response(response, bytes(body), self._config.api_key)
+
+
+class _Waiter:
+    """One send of ``AsyncAuraClient._send``, while it may wait in the pool's queue."""
+
+    __slots__ = ("request", "scope", "waiters", "woken")
+
+    def __init__(self, waiters: dict[_Waiter, None], request: httpx.Request) -> None:
+        self.waiters = waiters
+        self.request = request
+        self.scope: anyio.CancelScope | None = None
+        self.woken = False
+
+    async def trace(self, name: str, info: object) -> None:
+        """httpcore's ``trace`` extension; only its first event matters.
+
+        It comes as the request leaves the pool's queue (``connect_tcp`` or
+        ``send_request_headers``, ``.started``), before anything is written:
+        from then on the send may not be woken. Woken just before (the pool
+        handed it a connection in the same instant), it ends here, unsent.
+        """
+        self.request.extensions.pop("trace", None)
+        self.waiters.pop(self, None)
+        if self.woken:
+            await anyio.lowlevel.checkpoint_if_cancelled()
 
 
 async def _no_chunk() -> bytes:
@@ -268,6 +346,7 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
         self._chunks: AsyncGenerator[bytes, None] | None = None
         self._next_chunk: Callable[[], Awaitable[bytes]] = _no_chunk
         self._feed = reply.feed
+        self._reading = False  # a task is inside __anext__
 
     async def __aenter__(self) -> Self:
         await self._start()
@@ -286,35 +365,43 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
 
     async def __anext__(self) -> str:
         # Every chunk passes here: bound methods are looked up once, in _start.
-        if self._chunks is None:
-            await self._start()
+        if self._reading:
+            raise AuraUsageError(
+                "this stream is being read by another task: iterate a stream in one task only"
+            )
+        self._reading = True
+        try:
             if self._chunks is None:
-                raise StopAsyncIteration
-        while True:
-            try:
-                data = await self._next_chunk()
-            except StopAsyncIteration:
-                await self.aclose()
-                tail = self._reply.finish()
-                if tail:
-                    return tail
-                raise
-            except TRANSPORT_ERRORS as exc:
-                await self.aclose()
-                raise connection_error(exc, self._budget, self._reply) from exc
-            except BaseException:
-                await self.aclose()
-                raise
-            try:
-                text = self._feed(data)
-            except BaseException:
-                await self.aclose()
-                raise
-            if self._deadline is not None and (overdue := self._overdue()):
-                await self.aclose()
-                raise overdue
-            if text:
-                return text
+                await self._start()
+                if self._chunks is None:
+                    raise StopAsyncIteration
+            while True:
+                try:
+                    data = await self._next_chunk()
+                except StopAsyncIteration:
+                    await self.aclose()
+                    tail = self._reply.finish()
+                    if tail:
+                        return tail
+                    raise
+                except TRANSPORT_ERRORS as exc:
+                    await self.aclose()
+                    raise connection_error(exc, self._budget, self._reply) from exc
+                except BaseException:
+                    await self.aclose()
+                    raise
+                try:
+                    text = self._feed(data)
+                except BaseException:
+                    await self.aclose()
+                    raise
+                if self._deadline is not None and (overdue := self._overdue()):
+                    await self.aclose()
+                    raise overdue
+                if text:
+                    return text
+        finally:
+            self._reading = False
 
     async def aclose(self) -> None:
         """Stop reading and give the connection back to the pool. Safe to call twice."""
@@ -339,4 +426,9 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
         # to the client, which closes it on its own loop at its next call.
         response: httpx.Response | None = getattr(self, "_response", None)
         if response is not None and not response.is_closed:
-            self._client._orphans.append((self._chunks, response))
+            client = self._client
+            client._orphans.append((self._chunks, response))
+            # A send may be waiting for this very connection: wake one, unless
+            # this runs on a foreign thread (never touch a loop from there).
+            if client._waiters and threading.get_ident() == client._thread:
+                client._wake()

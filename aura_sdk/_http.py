@@ -6,7 +6,9 @@ catch ``TRANSPORT_ERRORS`` and hand them here, so none escapes a public call.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator, Iterator
+from contextlib import suppress
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -28,8 +30,11 @@ __all__ = [
     "build_request",
     "connection_error",
     "error_from_response",
+    "interrupt",
     "is_identity",
+    "release_stuck_connections",
     "set_body_timeout",
+    "traces_pool_exit",
 ]
 
 DEFAULT_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
@@ -151,3 +156,62 @@ def error_from_response(response: httpx.Response, body: bytes, secret: str) -> A
         secret=secret,
         retry_after=response.headers.get("retry-after"),
     )
+
+
+def interrupt(response: httpx.Response) -> None:
+    """Wake a thread blocked reading ``response``'s body: it sees the end of the stream.
+
+    For ``Stream.close()`` called from another thread. Closing the socket would
+    not wake a blocked ``recv`` (on Linux), and closing the response from here
+    would race the reader inside httpcore; shutting the socket down does
+    neither: the reader gets EOF and closes the response itself.
+    """
+    stream = response.extensions.get("network_stream")
+    sock = None if stream is None else stream.get_extra_info("socket")
+    if isinstance(sock, socket.socket):
+        with suppress(OSError):  # already shut, or closed: the reader is on its way out
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+def traces_pool_exit(http: httpx.AsyncClient) -> bool:
+    """Every request of ``http`` goes through httpx's own httpcore pool.
+
+    Then the first ``trace`` event of a request says that it has left the
+    pool's queue (nothing is written before it), which is what lets a request
+    waiting in the queue be woken safely (``AsyncAuraClient._send``).
+    """
+    transports = [getattr(http, "_transport", None)]
+    transports += getattr(http, "_mounts", {}).values()
+    return all(t is None or type(t) is httpx.AsyncHTTPTransport for t in transports)
+
+
+def release_stuck_connections(http: httpx.AsyncClient) -> bool:
+    """Mark the pool's orphaned CONNECTING connections failed, so the pool drops them.
+
+    httpcore 1.0.x bug (https://github.com/encode/httpcore/issues/1093): a
+    request cancelled after the pool assigned it a new connection, but before
+    it started connecting, leaves that connection behind as CONNECTING: never
+    closed, expired or idle, it holds a pool slot forever. One that no queued
+    request is assigned to can only be such an orphan; marked as a failed
+    connect, it counts as expired and the pool's next pass closes it. Best
+    effort: a no-op on any other pool. Returns whether one was found.
+    """
+    found = False
+    transports = [getattr(http, "_transport", None)]
+    transports += getattr(http, "_mounts", {}).values()
+    for transport in transports:
+        pool = getattr(transport, "_pool", None)
+        requests = getattr(pool, "_requests", None)
+        connections = getattr(pool, "_connections", None)
+        if not isinstance(requests, list) or not isinstance(connections, list):
+            continue
+        assigned = {id(getattr(request, "connection", None)) for request in requests}
+        for connection in connections:
+            if (
+                id(connection) not in assigned
+                and getattr(connection, "_connection", True) is None
+                and getattr(connection, "_connect_failed", True) is False
+            ):
+                connection._connect_failed = True
+                found = True
+    return found
