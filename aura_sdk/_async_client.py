@@ -203,6 +203,9 @@ class AsyncAuraClient(BaseClient):
                 "connections belong to that loop: create one client per event loop"
             )
 
+    def _http_closed(self) -> bool:
+        return self._http.is_closed
+
     async def _reap(self) -> None:
         while self._orphans:
             chunks, response = self._orphans.pop()
@@ -210,7 +213,7 @@ class AsyncAuraClient(BaseClient):
 
     async def _open(self, spec: RequestSpec, budget: Budget) -> tuple[httpx.Response, int]:
         """Send ``spec`` until a success status arrives; retries as the policy says."""
-        self._check_open(self._http.is_closed)
+        self._check_open()
         self._check_loop()
         await self._reap()
         attempts = self._attempts(spec, budget)

@@ -80,13 +80,16 @@ class BaseClient:
         """A call's limits: its own, or the client's."""
         return self._config.timeout if timeout is None else to_timeout(timeout)
 
-    def _check_open(self, http_closed: bool = False) -> None:
+    def _check_open(self) -> None:
         """A closed client (or one whose ``http_client`` was closed) sends nothing."""
-        if self._closed or http_closed:
-            whose = "its http_client was" if http_closed and not self._closed else "it was"
+        if self._closed or self._http_closed():
+            whose = "it was" if self._closed else "its http_client was"
             raise AuraUsageError(
                 f"this {type(self).__name__} cannot be used: {whose} closed; create a new one"
             )
+
+    def _http_closed(self) -> bool:
+        return False  # the facades know their http client
 
     def _attempts(self, spec: RequestSpec, budget: Budget) -> Attempts:
         return Attempts(self._retry, budget, spec.method, spec.url)

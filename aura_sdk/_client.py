@@ -167,9 +167,12 @@ class AuraClient(BaseClient):
     ) -> None:
         self.close()
 
+    def _http_closed(self) -> bool:
+        return self._http.is_closed
+
     def _open(self, spec: RequestSpec, budget: Budget) -> tuple[httpx.Response, int]:
         """Send ``spec`` until a success status arrives; retries as the policy says."""
-        self._check_open(self._http.is_closed)
+        self._check_open()
         attempts = self._attempts(spec, budget)
         while True:
             attempts.start()
@@ -233,6 +236,7 @@ class Stream(BaseStream, Iterator[str]):
         self._texts: Generator[str, None, None] | None = None
         self._body: _Body | None = None
         self._reader = 0  # the thread that iterates it
+        self._stopped = False  # close() was called
 
     def __enter__(self) -> Self:
         self._start()
@@ -266,7 +270,7 @@ class Stream(BaseStream, Iterator[str]):
         (at once, also if it is waiting for the next chunk), which then gives
         the connection back itself.
         """
-        self._done = True
+        self._done = self._stopped = True
         self._chunks = None
         body, texts = self._body, self._texts
         if body is None:
@@ -286,6 +290,9 @@ class Stream(BaseStream, Iterator[str]):
             return
         self._done = True  # a failed start is final, too
         self._response, self.retries = self._client._open(self._spec, self._begin())
+        if self._stopped:  # closed from another thread while it was being sent
+            self._response.close()
+            return
         self._done = False
         self._body = _Body(self._response)
         # Dropping these unclosed (``break`` with no reference kept) runs their
