@@ -22,9 +22,10 @@ from ._http import (
     build_request,
     connection_error,
     error_from_response,
+    may_queue,
+    pool_of,
     release_stuck_connections,
     set_body_timeout,
-    traces_pool_exit,
 )
 from ._models import DEFAULT_MODEL, Model
 from ._request import models_request, request_headers
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
     from types import TracebackType
 
+    import httpcore
     from typing_extensions import Self
 
     from ._decoder import DecodeErrors
@@ -104,7 +106,7 @@ class AsyncAuraClient(BaseClient):
         # Sends that may be waiting in the pool's queue, oldest first: a dropped
         # stream wakes one (``_wake``), which reaps it and queues again.
         self._waiters: dict[_Waiter, None] = {}
-        self._wakeable = traces_pool_exit(self._http)
+        self._pool = pool_of(self._http)
         self._thread = 0  # the event loop's thread
 
     def stream(
@@ -209,7 +211,9 @@ class AsyncAuraClient(BaseClient):
     async def _reap(self) -> None:
         while self._orphans:
             chunks, response = self._orphans.pop()
-            await _aclose(chunks, response)
+            # Shielded: a popped orphan that a cancellation left open would leak.
+            with anyio.move_on_after(_CLOSE_GRACE, shield=True):
+                await _aclose(chunks, response)
 
     async def _open(self, spec: RequestSpec, budget: Budget) -> tuple[httpx.Response, int]:
         """Send ``spec`` until a success status arrives; retries as the policy says."""
@@ -241,10 +245,18 @@ class AsyncAuraClient(BaseClient):
         connection, and only an async close on this loop frees it; its finalizer
         may not run one, so it cancels the pool wait of the oldest waiting send
         (sync and loop-safe). That send reaps the orphans, then queues again: no
-        retry, and nothing was written (see ``_Waiter.trace``).
+        retry, and nothing was written (see ``_Waiter.trace``). Only a send that
+        may wait pays for this (a cancel scope costs more than the whole send).
         """
-        if not self._wakeable:
+        pool = self._pool
+        if pool is None:
             return await self._http.send(request, stream=True)
+        if not may_queue(pool):
+            try:
+                return await self._http.send(request, stream=True)
+            except BaseException:
+                self._release_stuck(pool)
+                raise
         waiters = self._waiters
         while True:
             waiter = _Waiter(waiters, request)
@@ -259,9 +271,14 @@ class AsyncAuraClient(BaseClient):
             finally:
                 waiters.pop(waiter, None)
                 request.extensions.pop("trace", None)
-                if not sent and release_stuck_connections(self._http):
-                    self._wake()  # a slot is free again: someone waiting may take it
+                if not sent:
+                    self._release_stuck(pool)
             await self._reap()
+
+    def _release_stuck(self, pool: httpcore.AsyncConnectionPool) -> None:
+        """After a failed or cancelled send: httpcore#1093 (see ``release_stuck_connections``)."""
+        if release_stuck_connections(pool):
+            self._wake()  # a slot is free again: a send already waiting may take it
 
     def _wake(self) -> None:
         """Cut the oldest pool wait short (sync: a finalizer may call it, on the loop's thread)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Generator, Iterator, Mapping, Sequence
+from contextlib import suppress
 from typing import TYPE_CHECKING
 
 import httpx
@@ -315,7 +316,8 @@ class _Body:
         self.stopped = False  # closed by the caller: the end of the body is not a cut
 
     def __del__(self) -> None:
-        self.response.close()
+        with suppress(*TRANSPORT_ERRORS):  # a finalizer raises to no one
+            self.response.close()
 
 
 def _no_texts() -> Generator[str, None, None]:

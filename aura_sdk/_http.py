@@ -12,6 +12,7 @@ from contextlib import suppress
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+import httpcore
 import httpx
 
 from ._exceptions import APIConnectionError, APIStatusError, APITimeoutError, TimeoutLimit
@@ -32,9 +33,10 @@ __all__ = [
     "error_from_response",
     "interrupt",
     "is_identity",
+    "may_queue",
+    "pool_of",
     "release_stuck_connections",
     "set_body_timeout",
-    "traces_pool_exit",
 ]
 
 DEFAULT_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
@@ -173,19 +175,36 @@ def interrupt(response: httpx.Response) -> None:
             sock.shutdown(socket.SHUT_RDWR)
 
 
-def traces_pool_exit(http: httpx.AsyncClient) -> bool:
-    """Every request of ``http`` goes through httpx's own httpcore pool.
+def pool_of(http: httpx.AsyncClient) -> httpcore.AsyncConnectionPool | None:
+    """The httpcore pool every request of ``http`` goes through, if it is httpx's own.
 
-    Then the first ``trace`` event of a request says that it has left the
-    pool's queue (nothing is written before it), which is what lets a request
-    waiting in the queue be woken safely (``AsyncAuraClient._send``).
+    Only there does the first ``trace`` event of a request say that it has left
+    the pool's queue, with nothing written yet: what lets a request waiting in
+    the queue be woken safely (``AsyncAuraClient._send``).
     """
-    transports = [getattr(http, "_transport", None)]
-    transports += getattr(http, "_mounts", {}).values()
-    return all(t is None or type(t) is httpx.AsyncHTTPTransport for t in transports)
+    transport = getattr(http, "_transport", None)
+    if getattr(http, "_mounts", None) or type(transport) is not httpx.AsyncHTTPTransport:
+        return None  # proxies, mounts, other transports: nobody is woken
+    pool = getattr(transport, "_pool", None)
+    if type(pool) is not httpcore.AsyncConnectionPool:
+        return None
+    # The parts of its state the SDK reads (httpcore 1.0.x).
+    known = isinstance(getattr(pool, "_connections", None), list) and isinstance(
+        getattr(pool, "_requests", None), list
+    )
+    return pool if known else None
 
 
-def release_stuck_connections(http: httpx.AsyncClient) -> bool:
+def may_queue(pool: httpcore.AsyncConnectionPool) -> bool:
+    """A request sent now might wait in ``pool``'s queue: it is full.
+
+    Below its limit the pool opens a connection for any request at once; and
+    nothing else runs between this check and the send reaching the pool.
+    """
+    return len(pool._connections) >= pool._max_connections
+
+
+def release_stuck_connections(pool: httpcore.AsyncConnectionPool) -> bool:
     """Mark the pool's orphaned CONNECTING connections failed, so the pool drops them.
 
     httpcore 1.0.x bug (https://github.com/encode/httpcore/issues/1093): a
@@ -193,25 +212,18 @@ def release_stuck_connections(http: httpx.AsyncClient) -> bool:
     it started connecting, leaves that connection behind as CONNECTING: never
     closed, expired or idle, it holds a pool slot forever. One that no queued
     request is assigned to can only be such an orphan; marked as a failed
-    connect, it counts as expired and the pool's next pass closes it. Best
-    effort: a no-op on any other pool. Returns whether one was found.
+    connect, it counts as expired and the pool's next pass closes it. Returns
+    whether one was found.
     """
     found = False
-    transports = [getattr(http, "_transport", None)]
-    transports += getattr(http, "_mounts", {}).values()
-    for transport in transports:
-        pool = getattr(transport, "_pool", None)
-        requests = getattr(pool, "_requests", None)
-        connections = getattr(pool, "_connections", None)
-        if not isinstance(requests, list) or not isinstance(connections, list):
-            continue
-        assigned = {id(getattr(request, "connection", None)) for request in requests}
-        for connection in connections:
-            if (
-                id(connection) not in assigned
-                and getattr(connection, "_connection", True) is None
-                and getattr(connection, "_connect_failed", True) is False
-            ):
-                connection._connect_failed = True
-                found = True
+    assigned = {id(request.connection) for request in pool._requests}
+    for connection in pool._connections:
+        if (
+            id(connection) not in assigned
+            and isinstance(connection, httpcore.AsyncHTTPConnection)
+            and connection._connection is None
+            and not connection._connect_failed
+        ):
+            connection._connect_failed = True
+            found = True
     return found
