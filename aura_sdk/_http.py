@@ -12,13 +12,14 @@ from contextlib import suppress
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-import httpcore
 import httpx
 
 from ._exceptions import APIConnectionError, APIStatusError, APITimeoutError, TimeoutLimit
 from ._status import status_error
 
 if TYPE_CHECKING:
+    import httpcore
+
     from ._reply import Reply
     from ._request import RequestSpec
     from ._timeouts import Budget
@@ -182,6 +183,8 @@ def pool_of(http: httpx.AsyncClient) -> httpcore.AsyncConnectionPool | None:
     the pool's queue, with nothing written yet: what lets a request waiting in
     the queue be woken safely (``AsyncAuraClient._send``).
     """
+    import httpcore  # here, not at import: httpx itself imports it only when needed
+
     transport = getattr(http, "_transport", None)
     if getattr(http, "_mounts", None) or type(transport) is not httpx.AsyncHTTPTransport:
         return None  # proxies, mounts, other transports: nobody is woken
@@ -215,6 +218,8 @@ def release_stuck_connections(pool: httpcore.AsyncConnectionPool) -> bool:
     connect, it counts as expired and the pool's next pass closes it. Returns
     whether one was found.
     """
+    import httpcore
+
     found = False
     assigned = {id(request.connection) for request in pool._requests}
     for connection in pool._connections:
