@@ -367,6 +367,7 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
         self._next_chunk: Callable[[], Awaitable[bytes]] = _no_chunk
         self._feed = reply.feed
         self._reading = False  # a task is inside __anext__
+        self._stopped = False  # aclose() was called
 
     async def __aenter__(self) -> Self:
         await self._start()
@@ -399,24 +400,26 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
                 try:
                     data = await self._next_chunk()
                 except StopAsyncIteration:
-                    await self.aclose()
+                    await self._close()
                     tail = self._reply.finish()
                     if tail:
                         return tail
                     raise
                 except TRANSPORT_ERRORS as exc:
-                    await self.aclose()
+                    await self._close()
+                    if self._stopped:  # another task's aclose() ended this read
+                        raise StopAsyncIteration from None
                     raise connection_error(exc, self._budget, self._reply) from exc
                 except BaseException:
-                    await self.aclose()
+                    await self._close()
                     raise
                 try:
                     text = self._feed(data)
                 except BaseException:
-                    await self.aclose()
+                    await self._close()
                     raise
                 if self._deadline is not None and (overdue := self._overdue()):
-                    await self.aclose()
+                    await self._close()
                     raise overdue
                 if text:
                     return text
@@ -424,7 +427,24 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
             self._reading = False
 
     async def aclose(self) -> None:
-        """Stop reading and give the connection back to the pool. Safe to call twice."""
+        """Stop reading and give the connection back to the pool. Safe to call twice.
+
+        From another task than the one iterating, it ends that task's loop (at
+        once, also if it is waiting for the next chunk).
+        """
+        self._done = self._stopped = True
+        if self._reading:
+            # Another task is inside __anext__: closing the body's iterator under
+            # it would fail; closing the response ends its read, and it closes
+            # the rest itself.
+            response = self._response
+            if response is not None:
+                with anyio.move_on_after(_CLOSE_GRACE, shield=True):
+                    await response.aclose()
+            return
+        await self._close()
+
+    async def _close(self) -> None:
         self._done = True
         chunks, self._chunks = self._chunks, None
         if self._response is not None and not self._response.is_closed:
@@ -437,6 +457,9 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
             return
         self._done = True  # a failed start is final, too
         self._response, self.retries = await self._client._open(self._spec, self._begin())
+        if self._stopped:  # closed by another task while it was being sent
+            await self._close()
+            return
         self._done = False
         self._chunks = _aiter_bytes(self._response)
         self._next_chunk = self._chunks.__anext__

@@ -368,6 +368,40 @@ async def test_async_second_reader_of_a_stream_is_refused(
         assert stream.text == "abc"
 
 
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("fault", "before"),
+    [
+        pytest.param(Fault(chunks=(b"a", b"b"), stall_after=1), ["a"], id="stalled"),
+        pytest.param(Fault(delay=0.3), [], id="before-the-status-line"),
+    ],
+)
+async def test_async_aclose_from_another_task_ends_the_reader(
+    aclient: AsyncAuraClient, server: AuraServer, fault: Fault, before: list[str]
+) -> None:
+    server.script(fault)
+    stream = aclient.stream(HI, timeout=Timeout(connect=2, response=2, read=30, pool=0.5))
+    got: list[str] = []
+    ended: list[str] = []
+
+    async def reader() -> None:
+        async for chunk in stream:
+            got.append(chunk)
+        ended.append("cleanly")
+
+    with anyio.fail_after(2):  # only aclose() can end the reader in time
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(reader)
+            if before:
+                await wait_until(lambda: got == before)
+            else:
+                await wait_until(lambda: len(server.requests) == 1)
+            await stream.aclose()  # never raises, from any task
+    assert ended == ["cleanly"]
+    assert got == before
+    assert await aclient.chat(HI) == OK  # and the connection came back
+
+
 def _close_sync(client: AuraClient, http: httpx.Client) -> None:
     client.close()
 
