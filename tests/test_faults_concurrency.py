@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from aura_sdk import (
+    APITimeoutError,
     AsyncAuraClient,
     AuraClient,
     AuraError,
@@ -219,6 +220,39 @@ async def test_async_dropped_streams_wake_tasks_waiting_for_the_pool(
             waiters_in.set()
     assert results == [OK] * 3
     assert len(server.requests) == 5
+
+
+@pytest.mark.anyio
+async def test_async_stream_dropped_on_another_thread_touches_no_event_loop(
+    aclient: AsyncAuraClient, server: AuraServer
+) -> None:
+    """A finalizer on a foreign thread only hands the stream over; it wakes no one.
+
+    (Waking a task there would touch the loop from a foreign thread.) So the task
+    already waiting meets its pool timeout, and the client's next call reaps.
+    """
+    server.script(LONG)
+    errors: list[BaseException] = []
+
+    async def b() -> None:
+        try:
+            await aclient.chat(HI)
+        except APITimeoutError as exc:
+            errors.append(exc)
+
+    holder = [aclient.stream(HI)]
+    async for _ in holder[0]:
+        break
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(b)
+        await wait_until(lambda: queued(aclient._http) == 1)
+        dropper = threading.Thread(target=holder.clear)  # the last reference
+        dropper.start()
+        dropper.join()
+        assert len(aclient._orphans) == 1
+    assert [getattr(e, "limit", None) for e in errors] == ["pool"]
+    assert await aclient.chat(HI) == OK  # the next call reaps it, on the loop
+    assert aclient._orphans == []
 
 
 # --- 4. cancellation at random points leaves a small pool usable ----------------
