@@ -280,7 +280,9 @@ class Stream(BaseStream, Iterator[str]):
         if texts is not None and self._reader != threading.get_ident():
             # Not the generator's thread: closing it there could run into it
             # ("generator already executing"), and the response under it.
-            interrupt(body.response)
+            with body.lock:
+                if not body.response.is_closed:  # else its connection is back in the pool
+                    interrupt(body.response)
             return
         if texts is not None:
             texts.close()  # its ``finally`` closes the response
@@ -305,15 +307,16 @@ class _Body:
     """A stream's open response, shared by the stream and its loop.
 
     The last of them dropped (a stream started, or iterated, then dropped unread)
-    closes the response: it gives the connection back at once. A sync close is
-    safe in a finalizer, on any thread.
+    closes the response: it gives the connection back at once, as a dropped
+    loop's own ``finally`` does.
     """
 
-    __slots__ = ("response", "stopped")
+    __slots__ = ("lock", "response", "stopped")
 
     def __init__(self, response: httpx.Response) -> None:
         self.response = response
         self.stopped = False  # closed by the caller: the end of the body is not a cut
+        self.lock = threading.Lock()  # a close from another thread vs. the loop's own
 
     def __del__(self) -> None:
         with suppress(*TRANSPORT_ERRORS):  # a finalizer raises to no one
@@ -340,4 +343,5 @@ def _texts(
             return  # closed by the caller while iterating
         raise connection_error(exc, budget, reply) from exc
     finally:
-        body.response.close()
+        with body.lock:
+            body.response.close()
