@@ -100,8 +100,9 @@ class AsyncAuraClient(BaseClient):
         )
         self._loop: anyio.lowlevel.EventLoopToken | None = None
         # Streams dropped unclosed (``break`` with no reference kept) land here;
-        # they are closed at the start of the next call, on the right event loop,
-        # since a finalizer must not schedule work on a loop.
+        # they are closed at the start of the next call, or by a send they woke
+        # in the pool's queue, on the right event loop: a finalizer must not
+        # schedule work on a loop.
         self._orphans: list[_Orphan] = []
         # Sends that may be waiting in the pool's queue, oldest first: a dropped
         # stream wakes one (``_wake``), which reaps it and queues again.
