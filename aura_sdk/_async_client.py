@@ -5,6 +5,7 @@ It mirrors ``AuraClient`` method for method; a test compares the two surfaces.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,9 @@ from ._http import (
     build_request,
     connection_error,
     error_from_response,
+    may_queue,
+    pool_of,
+    release_stuck_connections,
     set_body_timeout,
 )
 from ._models import DEFAULT_MODEL, Model
@@ -34,6 +38,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
     from types import TracebackType
 
+    import httpcore
     from typing_extensions import Self
 
     from ._decoder import DecodeErrors
@@ -95,9 +100,15 @@ class AsyncAuraClient(BaseClient):
         )
         self._loop: anyio.lowlevel.EventLoopToken | None = None
         # Streams dropped unclosed (``break`` with no reference kept) land here;
-        # they are closed at the start of the next call, on the right event loop,
-        # since a finalizer must not schedule work on a loop.
+        # they are closed at the start of the next call, or by a send they woke
+        # in the pool's queue, on the right event loop: a finalizer must not
+        # schedule work on a loop.
         self._orphans: list[_Orphan] = []
+        # Sends that may be waiting in the pool's queue, oldest first: a dropped
+        # stream wakes one (``_wake``), which reaps it and queues again.
+        self._waiters: dict[_Waiter, None] = {}
+        self._pool = pool_of(self._http)
+        self._thread = 0  # the event loop's thread
 
     def stream(
         self,
@@ -163,8 +174,12 @@ class AsyncAuraClient(BaseClient):
         return parse_models(body)
 
     async def aclose(self) -> None:
-        """Close the connection pool (unless the ``http_client`` was passed in)."""
+        """Close the connection pool (unless the ``http_client`` was passed in).
+
+        The client cannot be used afterwards (``AuraUsageError``).
+        """
         self._check_loop()
+        self._closed = True
         await self._reap()
         if self._owns_http:
             await self._http.aclose()
@@ -184,19 +199,26 @@ class AsyncAuraClient(BaseClient):
         token = anyio.lowlevel.current_token()
         if self._loop is None:
             self._loop = token
+            self._thread = threading.get_ident()
         elif token != self._loop:
             raise AuraUsageError(
                 "this AsyncAuraClient was first used in another event loop, and its "
                 "connections belong to that loop: create one client per event loop"
             )
 
+    def _http_closed(self) -> bool:
+        return self._http.is_closed
+
     async def _reap(self) -> None:
         while self._orphans:
             chunks, response = self._orphans.pop()
-            await _aclose(chunks, response)
+            # Shielded: a popped orphan that a cancellation left open would leak.
+            with anyio.move_on_after(_CLOSE_GRACE, shield=True):
+                await _aclose(chunks, response)
 
     async def _open(self, spec: RequestSpec, budget: Budget) -> tuple[httpx.Response, int]:
         """Send ``spec`` until a success status arrives; retries as the policy says."""
+        self._check_open()
         self._check_loop()
         await self._reap()
         attempts = self._attempts(spec, budget)
@@ -205,7 +227,7 @@ class AsyncAuraClient(BaseClient):
             error: APIError
             try:
                 request = build_request(self._http, spec, budget, own=self._owns_http)
-                response = await self._http.send(request, stream=True)
+                response = await self._send(request)
             except TRANSPORT_ERRORS as exc:
                 error = connection_error(exc, budget)
                 error.__cause__ = exc
@@ -216,6 +238,58 @@ class AsyncAuraClient(BaseClient):
                     return response, attempts.retries
                 error = await self._status_error(response)
             await anyio.sleep(attempts.failed(error))
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        """``http.send``, woken from the pool's queue when a dropped stream frees a connection.
+
+        A stream dropped open (``break`` with no reference kept) still holds its
+        connection, and only an async close on this loop frees it; its finalizer
+        may not run one, so it cancels the pool wait of the oldest waiting send
+        (sync and loop-safe). That send reaps the orphans, then queues again: no
+        retry, and nothing was written (see ``_Waiter.trace``). Only a send that
+        may wait pays for this (a cancel scope costs more than the whole send).
+        """
+        pool = self._pool
+        if pool is None:
+            return await self._http.send(request, stream=True)
+        if not may_queue(pool):
+            try:
+                return await self._http.send(request, stream=True)
+            except BaseException:
+                self._release_stuck(pool)
+                raise
+        waiters = self._waiters
+        while True:
+            waiter = _Waiter(waiters, request)
+            request.extensions["trace"] = waiter.trace
+            waiters[waiter] = None
+            sent = False
+            try:
+                with anyio.CancelScope() as waiter.scope:
+                    response = await self._http.send(request, stream=True)
+                    sent = True
+                    return response
+            finally:
+                waiters.pop(waiter, None)
+                request.extensions.pop("trace", None)
+                if not sent:
+                    self._release_stuck(pool)
+            await self._reap()
+
+    def _release_stuck(self, pool: httpcore.AsyncConnectionPool) -> None:
+        """After a failed or cancelled send: httpcore#1093 (see ``release_stuck_connections``)."""
+        if release_stuck_connections(pool):
+            self._wake()  # a slot is free again: a send already waiting may take it
+
+    def _wake(self) -> None:
+        """Cut the oldest pool wait short (sync: a finalizer may call it, on the loop's thread)."""
+        waiters = self._waiters
+        if waiters:
+            waiter = next(iter(waiters))
+            del waiters[waiter]
+            waiter.woken = True
+            if waiter.scope is not None:
+                waiter.scope.cancel()
 
     async def _status_error(self, response: httpx.Response) -> APIError:
         body = bytearray()
@@ -230,6 +304,31 @@ class AsyncAuraClient(BaseClient):
         finally:
             await _aclose(chunks, response)
         return error_from_response(response, bytes(body), self._config.api_key)
+
+
+class _Waiter:
+    """One send of ``AsyncAuraClient._send``, while it may wait in the pool's queue."""
+
+    __slots__ = ("request", "scope", "waiters", "woken")
+
+    def __init__(self, waiters: dict[_Waiter, None], request: httpx.Request) -> None:
+        self.waiters = waiters
+        self.request = request
+        self.scope: anyio.CancelScope | None = None
+        self.woken = False
+
+    async def trace(self, name: str, info: object) -> None:
+        """httpcore's ``trace`` extension; only its first event matters.
+
+        It comes as the request leaves the pool's queue (``connect_tcp`` or
+        ``send_request_headers``, ``.started``), before anything is written:
+        from then on the send may not be woken. Woken just before (the pool
+        handed it a connection in the same instant), it ends here, unsent.
+        """
+        self.request.extensions.pop("trace", None)
+        self.waiters.pop(self, None)
+        if self.woken:
+            await anyio.lowlevel.checkpoint_if_cancelled()
 
 
 async def _no_chunk() -> bytes:
@@ -268,6 +367,8 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
         self._chunks: AsyncGenerator[bytes, None] | None = None
         self._next_chunk: Callable[[], Awaitable[bytes]] = _no_chunk
         self._feed = reply.feed
+        self._reading = False  # a task is inside __anext__
+        self._stopped = False  # aclose() was called
 
     async def __aenter__(self) -> Self:
         await self._start()
@@ -286,38 +387,65 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
 
     async def __anext__(self) -> str:
         # Every chunk passes here: bound methods are looked up once, in _start.
-        if self._chunks is None:
-            await self._start()
+        if self._reading:
+            raise AuraUsageError(
+                "this stream is being read by another task: iterate a stream in one task only"
+            )
+        self._reading = True
+        try:
             if self._chunks is None:
-                raise StopAsyncIteration
-        while True:
-            try:
-                data = await self._next_chunk()
-            except StopAsyncIteration:
-                await self.aclose()
-                tail = self._reply.finish()
-                if tail:
-                    return tail
-                raise
-            except TRANSPORT_ERRORS as exc:
-                await self.aclose()
-                raise connection_error(exc, self._budget, self._reply) from exc
-            except BaseException:
-                await self.aclose()
-                raise
-            try:
-                text = self._feed(data)
-            except BaseException:
-                await self.aclose()
-                raise
-            if self._deadline is not None and (overdue := self._overdue()):
-                await self.aclose()
-                raise overdue
-            if text:
-                return text
+                await self._start()
+                if self._chunks is None:
+                    raise StopAsyncIteration
+            while True:
+                try:
+                    data = await self._next_chunk()
+                except StopAsyncIteration:
+                    await self._close()
+                    tail = self._reply.finish()
+                    if tail:
+                        return tail
+                    raise
+                except TRANSPORT_ERRORS as exc:
+                    await self._close()
+                    if self._stopped:  # another task's aclose() ended this read
+                        raise StopAsyncIteration from None
+                    raise connection_error(exc, self._budget, self._reply) from exc
+                except BaseException:
+                    await self._close()
+                    raise
+                try:
+                    text = self._feed(data)
+                except BaseException:
+                    await self._close()
+                    raise
+                if self._deadline is not None and (overdue := self._overdue()):
+                    await self._close()
+                    raise overdue
+                if text:
+                    return text
+        finally:
+            self._reading = False
 
     async def aclose(self) -> None:
-        """Stop reading and give the connection back to the pool. Safe to call twice."""
+        """Stop reading and give the connection back to the pool. Safe to call twice.
+
+        From another task than the one iterating, it ends that task's loop (at
+        once, also if it is waiting for the next chunk).
+        """
+        self._done = self._stopped = True
+        if self._reading:
+            # Another task is inside __anext__: closing the body's iterator under
+            # it would fail; closing the response ends its read, and it closes
+            # the rest itself.
+            response = self._response
+            if response is not None:
+                with anyio.move_on_after(_CLOSE_GRACE, shield=True):
+                    await response.aclose()
+            return
+        await self._close()
+
+    async def _close(self) -> None:
         self._done = True
         chunks, self._chunks = self._chunks, None
         if self._response is not None and not self._response.is_closed:
@@ -330,6 +458,9 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
             return
         self._done = True  # a failed start is final, too
         self._response, self.retries = await self._client._open(self._spec, self._begin())
+        if self._stopped:  # closed by another task while it was being sent
+            await self._close()
+            return
         self._done = False
         self._chunks = _aiter_bytes(self._response)
         self._next_chunk = self._chunks.__anext__
@@ -339,4 +470,9 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
         # to the client, which closes it on its own loop at its next call.
         response: httpx.Response | None = getattr(self, "_response", None)
         if response is not None and not response.is_closed:
-            self._client._orphans.append((self._chunks, response))
+            client = self._client
+            client._orphans.append((self._chunks, response))
+            # A send may be waiting for this very connection: wake one, unless
+            # this runs on a foreign thread (never touch a loop from there).
+            if client._waiters and threading.get_ident() == client._thread:
+                client._wake()

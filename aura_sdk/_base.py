@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from ._config import ClientConfig
-from ._exceptions import AuraValidationError, StreamTimeoutError
+from ._exceptions import AuraUsageError, AuraValidationError, StreamTimeoutError
 from ._logs import setup_from_env
 from ._reply import Reply
 from ._request import RequestSpec, chat_request
@@ -60,6 +60,7 @@ class BaseClient:
                 f"max_response_bytes: expected an int >= 1 or None, got {max_response_bytes!r}"
             )
         self._max_response_bytes = max_response_bytes
+        self._closed = False
 
     @property
     def base_url(self) -> str:
@@ -79,6 +80,17 @@ class BaseClient:
         """A call's limits: its own, or the client's."""
         return self._config.timeout if timeout is None else to_timeout(timeout)
 
+    def _check_open(self) -> None:
+        """A closed client (or one whose ``http_client`` was closed) sends nothing."""
+        if self._closed or self._http_closed():
+            whose = "it was" if self._closed else "its http_client was"
+            raise AuraUsageError(
+                f"this {type(self).__name__} cannot be used: {whose} closed; create a new one"
+            )
+
+    def _http_closed(self) -> bool:
+        return False  # the facades know their http client
+
     def _attempts(self, spec: RequestSpec, budget: Budget) -> Attempts:
         return Attempts(self._retry, budget, spec.method, spec.url)
 
@@ -93,6 +105,7 @@ class BaseClient:
         timeout: float | Timeout | None,
     ) -> tuple[RequestSpec, Reply, Timeout]:
         """Check a chat call's input and build its request, before anything is sent."""
+        self._check_open()
         reply = Reply(errors, self._max_response_bytes)
         spec = chat_request(
             self._config,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Generator, Iterator, Mapping, Sequence
+from contextlib import suppress
 from typing import TYPE_CHECKING
 
 import httpx
@@ -16,6 +18,7 @@ from ._http import (
     build_request,
     connection_error,
     error_from_response,
+    interrupt,
     set_body_timeout,
 )
 from ._models import DEFAULT_MODEL, Model
@@ -146,7 +149,11 @@ class AuraClient(BaseClient):
         return parse_models(body)
 
     def close(self) -> None:
-        """Close the connection pool (unless the ``http_client`` was passed in)."""
+        """Close the connection pool (unless the ``http_client`` was passed in).
+
+        The client cannot be used afterwards (``AuraUsageError``).
+        """
+        self._closed = True
         if self._owns_http:
             self._http.close()
 
@@ -161,8 +168,12 @@ class AuraClient(BaseClient):
     ) -> None:
         self.close()
 
+    def _http_closed(self) -> bool:
+        return self._http.is_closed
+
     def _open(self, spec: RequestSpec, budget: Budget) -> tuple[httpx.Response, int]:
         """Send ``spec`` until a success status arrives; retries as the policy says."""
+        self._check_open()
         attempts = self._attempts(spec, budget)
         while True:
             attempts.start()
@@ -224,6 +235,9 @@ class Stream(BaseStream, Iterator[str]):
         self._client = client
         self._chunks: Iterator[bytes] | None = None
         self._texts: Generator[str, None, None] | None = None
+        self._body: _Body | None = None
+        self._reader = 0  # the thread that iterates it
+        self._stopped = False  # close() was called
 
     def __enter__(self) -> Self:
         self._start()
@@ -240,33 +254,73 @@ class Stream(BaseStream, Iterator[str]):
     def __iter__(self) -> Iterator[str]:
         if self._texts is None:
             self._start()
-            if self._response is None or self._chunks is None:
+            if self._body is None or self._chunks is None:
                 self._texts = _no_texts()  # closed before it was iterated
             else:
-                self._texts = _texts(self._response, self._chunks, self._reply, self._budget)
+                self._texts = _texts(self._body, self._chunks, self._reply, self._budget)
+                self._reader = threading.get_ident()
         return self._texts
 
     def __next__(self) -> str:
         return next(self._texts or self.__iter__())
 
     def close(self) -> None:
-        """Stop reading and give the connection back to the pool. Safe to call twice."""
-        self._done = True
+        """Stop reading and give the connection back to the pool. Safe to call twice.
+
+        From another thread than the one iterating, it ends that thread's loop
+        (at once, also if it is waiting for the next chunk), which then gives
+        the connection back itself.
+        """
+        self._done = self._stopped = True
         self._chunks = None
-        if self._texts is not None:
-            self._texts.close()  # its ``finally`` closes the response
-        if self._response is not None:
-            self._response.close()
+        body, texts = self._body, self._texts
+        if body is None:
+            return
+        body.stopped = True
+        if texts is not None and self._reader != threading.get_ident():
+            # Not the generator's thread: closing it there could run into it
+            # ("generator already executing"), and the response under it.
+            with body.lock:
+                if not body.response.is_closed:  # else its connection is back in the pool
+                    interrupt(body.response)
+            return
+        if texts is not None:
+            texts.close()  # its ``finally`` closes the response
+        body.response.close()
 
     def _start(self) -> None:
         if self._done or self._response is not None:
             return
         self._done = True  # a failed start is final, too
         self._response, self.retries = self._client._open(self._spec, self._begin())
+        if self._stopped:  # closed from another thread while it was being sent
+            self._response.close()
+            return
         self._done = False
+        self._body = _Body(self._response)
         # Dropping these unclosed (``break`` with no reference kept) runs their
         # close(), which makes httpcore give the connection back at once.
         self._chunks = body_chunks(self._response)
+
+
+class _Body:
+    """A stream's open response, shared by the stream and its loop.
+
+    The last of them dropped (a stream started, or iterated, then dropped unread)
+    closes the response: it gives the connection back at once, as a dropped
+    loop's own ``finally`` does.
+    """
+
+    __slots__ = ("lock", "response", "stopped")
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.response = response
+        self.stopped = False  # closed by the caller: the end of the body is not a cut
+        self.lock = threading.Lock()  # a close from another thread vs. the loop's own
+
+    def __del__(self) -> None:
+        with suppress(*TRANSPORT_ERRORS):  # a finalizer raises to no one
+            self.response.close()
 
 
 def _no_texts() -> Generator[str, None, None]:
@@ -274,7 +328,7 @@ def _no_texts() -> Generator[str, None, None]:
 
 
 def _texts(
-    response: httpx.Response, chunks: Iterator[bytes], reply: Reply, budget: Budget
+    body: _Body, chunks: Iterator[bytes], reply: Reply, budget: Budget
 ) -> Generator[str, None, None]:
     """The loop of a stream, as a generator: cheaper per chunk than ``__next__``.
 
@@ -285,8 +339,9 @@ def _texts(
     try:
         yield from reply.texts(chunks, budget.deadline, budget.timeout.total)
     except TRANSPORT_ERRORS as exc:
-        if response.is_closed:
+        if body.stopped or body.response.is_closed:
             return  # closed by the caller while iterating
         raise connection_error(exc, budget, reply) from exc
     finally:
-        response.close()
+        with body.lock:
+            body.response.close()

@@ -6,7 +6,9 @@ catch ``TRANSPORT_ERRORS`` and hand them here, so none escapes a public call.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator, Iterator
+from contextlib import suppress
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -16,6 +18,8 @@ from ._exceptions import APIConnectionError, APIStatusError, APITimeoutError, Ti
 from ._status import status_error
 
 if TYPE_CHECKING:
+    import httpcore
+
     from ._reply import Reply
     from ._request import RequestSpec
     from ._timeouts import Budget
@@ -28,7 +32,11 @@ __all__ = [
     "build_request",
     "connection_error",
     "error_from_response",
+    "interrupt",
     "is_identity",
+    "may_queue",
+    "pool_of",
+    "release_stuck_connections",
     "set_body_timeout",
 ]
 
@@ -151,3 +159,76 @@ def error_from_response(response: httpx.Response, body: bytes, secret: str) -> A
         secret=secret,
         retry_after=response.headers.get("retry-after"),
     )
+
+
+def interrupt(response: httpx.Response) -> None:
+    """Wake a thread blocked reading ``response``'s body: it sees the end of the stream.
+
+    For ``Stream.close()`` called from another thread. Closing the socket would
+    not wake a blocked ``recv`` (on Linux), and closing the response from here
+    would race the reader inside httpcore; shutting the socket down does
+    neither: the reader gets EOF and closes the response itself.
+    """
+    stream = response.extensions.get("network_stream")
+    sock = None if stream is None else stream.get_extra_info("socket")
+    if isinstance(sock, socket.socket):
+        with suppress(OSError):  # already shut, or closed: the reader is on its way out
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+def pool_of(http: httpx.AsyncClient) -> httpcore.AsyncConnectionPool | None:
+    """The httpcore pool every request of ``http`` goes through, if it is httpx's own.
+
+    Only there does the first ``trace`` event of a request say that it has left
+    the pool's queue, with nothing written yet: what lets a request waiting in
+    the queue be woken safely (``AsyncAuraClient._send``).
+    """
+    import httpcore  # here, not at import: httpx itself imports it only when needed
+
+    transport = getattr(http, "_transport", None)
+    if getattr(http, "_mounts", None) or type(transport) is not httpx.AsyncHTTPTransport:
+        return None  # proxies, mounts, other transports: nobody is woken
+    pool = getattr(transport, "_pool", None)
+    if type(pool) is not httpcore.AsyncConnectionPool:
+        return None
+    # The parts of its state the SDK reads (httpcore 1.0.x).
+    known = isinstance(getattr(pool, "_connections", None), list) and isinstance(
+        getattr(pool, "_requests", None), list
+    )
+    return pool if known else None
+
+
+def may_queue(pool: httpcore.AsyncConnectionPool) -> bool:
+    """A request sent now might wait in ``pool``'s queue: it is full.
+
+    Below its limit the pool opens a connection for any request at once; and
+    nothing else runs between this check and the send reaching the pool.
+    """
+    return len(pool._connections) >= pool._max_connections
+
+
+def release_stuck_connections(pool: httpcore.AsyncConnectionPool) -> bool:
+    """Mark the pool's orphaned CONNECTING connections failed, so the pool drops them.
+
+    httpcore 1.0.x bug (https://github.com/encode/httpcore/issues/1093): a
+    request cancelled after the pool assigned it a new connection, but before
+    it started connecting, leaves that connection behind as CONNECTING: never
+    closed, expired or idle, it holds a pool slot forever. One that no queued
+    request is assigned to can only be such an orphan; marked as a failed
+    connect, it counts as expired and the pool's next pass closes it. Returns
+    whether one was found.
+    """
+    import httpcore
+
+    found = False
+    assigned = {id(request.connection) for request in pool._requests}
+    for connection in pool._connections:
+        if (
+            id(connection) not in assigned
+            and isinstance(connection, httpcore.AsyncHTTPConnection)
+            and connection._connection is None
+            and not connection._connect_failed
+        ):
+            connection._connect_failed = True
+            found = True
+    return found

@@ -41,9 +41,12 @@ class Reply(UTF8Decoder):
     @property
     def text(self) -> str:
         """All text decoded so far."""
-        if len(self._parts) > 1:
-            self._parts = ["".join(self._parts)]
-        return self._parts[0] if self._parts else ""
+        parts = self._parts
+        if len(parts) > 1:
+            # Joined in place: the sync loop (``texts``) holds this same list, and
+            # keeps appending to it while the caller reads ``text`` between chunks.
+            parts[:] = ["".join(parts)]
+        return parts[0] if parts else ""
 
     @property
     def bytes_received(self) -> int:

@@ -100,3 +100,28 @@ def test_reply_timeout_error() -> None:
     error = reply.timed_out("read", 2.5)
     assert (error.text, error.limit, error.seconds) == ("part", "read", 2.5)
     assert "after 2.5s" in str(error)
+
+
+@given(st.lists(st.text()), st.lists(st.booleans()))
+def test_reading_text_during_the_loop_changes_nothing(parts: list[str], reads: list[bool]) -> None:
+    """``Reply.text`` read between any chunks of ``texts`` (the sync loop) loses nothing."""
+    reply = Reply()
+    seen = []
+    for i, chunk in enumerate(reply.texts(p.encode() for p in parts)):
+        seen.append(chunk)
+        if reads[i] if i < len(reads) else True:
+            assert reply.text == "".join(seen)
+    assert reply.text == "".join(seen) == "".join(parts)
+
+
+def test_reading_text_during_the_loop_keeps_it_in_the_interruption() -> None:
+    reply = Reply()
+    loop = reply.texts(iter([b"one ", b"two ", b"thr\xc3"]))
+    assert next(loop) == "one "
+    assert reply.text == "one "
+    assert next(loop) == "two "
+    assert reply.text == "one two "
+    assert next(loop) == "thr"
+    error = reply.interrupted("cut")
+    assert error.text == "one two thr"
+    assert error.truncated == b"\xc3"
