@@ -187,11 +187,15 @@ class BodyDecoder:
         self._raw = 0
 
     def decode(self, data: bytes) -> Iterator[bytes]:
-        """The decoded pieces of the next raw chunk (lazily: stop reading at any point)."""
+        """The decoded pieces of the next raw chunk (lazily: stop reading at any point).
+
+        A chunk that passes ``max_raw`` is decoded up to it, then ``BodyTooLarge``.
+        """
         self._raw += len(data)
         if self._max_raw is not None and self._raw > self._max_raw:
+            yield from self._through(0, data[: len(data) - (self._raw - self._max_raw)])
             raise BodyTooLarge(self._max_raw)
-        return self._through(0, data)
+        yield from self._through(0, data)
 
     def flush(self) -> Iterator[bytes]:
         """The body ended: what the layers still hold (an error if one was cut short)."""

@@ -1,0 +1,348 @@
+"""Fault family: bodies built to exhaust memory or the parser. Each ends in a typed error.
+
+Every case is played by a raw-socket peer on 127.0.0.1 (``tests/_hostile.py``)
+against both clients, async under asyncio and trio: compression bombs (gzip,
+deflate, brotli, chained), encodings the SDK cannot bound, bodies long on the
+wire but short decoded, oversized error and ``/api/models`` bodies, and JSON
+nested deep enough to blow the parser's stack. ``test_peak_memory`` measures,
+in a fresh interpreter, that a 1 GiB bomb never makes the process hold more
+than a small multiple of the cap.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aura_sdk import (
+    APIResponseValidationError,
+    AsyncAuraClient,
+    AuraClient,
+    BadRequestError,
+    InternalServerError,
+    Model,
+    ResponseTooLargeError,
+    StreamInterruptedError,
+    Timeout,
+    user,
+)
+from aura_sdk._content import accept_encoding
+from tests._hostile import Peer, chunked, empty_blocks, gzip_bomb, head, hostile
+
+HI = [user("Hi")]
+CAP = 1 << 20
+FAST = Timeout(connect=2, response=2, read=2, write=2, pool=2)
+BOMB = 64 << 20  # 64 MiB of zeros, about 64 KiB on the wire: one httpcore read
+
+try:
+    import brotli  # type: ignore[import-not-found,import-untyped,unused-ignore]
+except ImportError:  # pragma: no cover - brotli comes with the dev extras
+    brotli = None
+BROTLI = "br" in accept_encoding()  # a brotli that decodes with bounded output
+
+
+def _pieces(data: bytes, size: int = 16384) -> list[bytes]:
+    return [data[i : i + size] for i in range(0, len(data), size)]
+
+
+def response(status: str, body: bytes, encoding: str | None = None) -> bytes:
+    headers = {} if encoding is None else {"Content-Encoding": encoding}
+    return head(status, headers) + chunked(*_pieces(body))
+
+
+def _gzip(data: bytes) -> bytes:
+    import gzip
+
+    return gzip.compress(data)
+
+
+def _brotli_bomb() -> bytes:
+    assert brotli is not None
+    data: bytes = brotli.compress(bytes(BOMB), quality=5)
+    return data
+
+
+@dataclass(frozen=True)
+class Bomb:
+    """A hostile answer, the call it answers, and what the caller must see."""
+
+    id: str
+    wire: Callable[[], bytes]  # the whole response, built when the case runs
+    error: type[BaseException] | None
+    text: str | None = None  # error.text, or the chat reply
+    message: str | None = None  # a part of str(error)
+    call: str = "chat"  # or "models"
+    cap: int = CAP
+    body: str | None = None  # an APIStatusError's .body
+    models: list[Model] | None = None
+
+
+ZEROS = "\0" * CAP  # the text a zero bomb leaves at the cap
+
+CASES = [
+    # The reply: cut at the cap with the text up to it, however it was encoded.
+    Bomb(
+        "gzip-bomb",
+        lambda: response("200 OK", gzip_bomb(BOMB), "gzip"),
+        ResponseTooLargeError,
+        ZEROS,
+        f"max_response_bytes={CAP}",
+    ),
+    Bomb(
+        "gzip-gzip-bomb",
+        lambda: response("200 OK", _gzip(gzip_bomb(BOMB)), "gzip, gzip"),
+        ResponseTooLargeError,
+        ZEROS,
+        f"max_response_bytes={CAP}",
+    ),
+    Bomb(
+        "deflate-bomb",
+        lambda: response("200 OK", gzip_bomb(BOMB, wbits=15), "deflate"),
+        ResponseTooLargeError,
+        ZEROS,
+    ),
+    Bomb(
+        "raw-deflate-bomb",
+        lambda: response("200 OK", gzip_bomb(BOMB, wbits=-15), "deflate"),
+        ResponseTooLargeError,
+        ZEROS,
+    ),
+    Bomb(
+        "br-bomb",
+        lambda: response("200 OK", _brotli_bomb(), "br"),
+        ResponseTooLargeError if BROTLI else StreamInterruptedError,
+        ZEROS if BROTLI else "",
+        f"max_response_bytes={CAP}" if BROTLI else "'br'",
+    ),
+    Bomb(
+        "long-on-the-wire-short-decoded",
+        lambda: response("200 OK", empty_blocks(2 * CAP), "gzip"),
+        ResponseTooLargeError,
+        "hi",
+        "as received",
+    ),
+    Bomb(
+        "zstd-refused-by-name",
+        lambda: response("200 OK", b"(\xb5/\xfd" + bytes(64), "zstd"),
+        StreamInterruptedError,
+        "",
+        "Content-Encoding 'zstd'",
+    ),
+    Bomb(
+        "unknown-encoding-refused-not-passed-on",
+        lambda: response("200 OK", b"\x1f\x9d garbled", "compress"),
+        StreamInterruptedError,
+        "",
+        "Content-Encoding 'compress'",
+    ),
+    Bomb(
+        "gzip-decoded",
+        lambda: response("200 OK", _gzip(b"Hello, world"), "gzip"),
+        None,
+        "Hello, world",
+    ),
+    Bomb(
+        "gzip-gzip-decoded",
+        lambda: response("200 OK", _gzip(_gzip(b"Hello, world")), "gzip, gzip"),
+        None,
+        "Hello, world",
+    ),
+    Bomb(
+        "gzip-members-decoded",
+        lambda: response("200 OK", _gzip(b"Hello, ") + _gzip(b"world"), "gzip"),
+        None,
+        "Hello, world",
+    ),
+    # Error bodies: the status is the error; its body is bounded raw and decoded.
+    Bomb(
+        "error-gzip-bomb",
+        lambda: response("500 Internal Server Error", gzip_bomb(BOMB), "gzip"),
+        InternalServerError,
+        message="500 Internal Server Error",
+        body="\0" * 65536,
+    ),
+    Bomb(
+        "error-bomb-under-a-small-cap",
+        lambda: response("500 Internal Server Error", gzip_bomb(BOMB), "gzip"),
+        InternalServerError,
+        cap=1000,
+        body="\0" * 1000,
+    ),
+    Bomb(
+        "error-body-over-a-small-cap",
+        lambda: response("502 Bad Gateway", b"x" * 200_000),
+        InternalServerError,
+        cap=1000,
+        body="x" * 1000,
+    ),
+    Bomb(
+        "error-body-in-zstd",
+        lambda: response("503 Service Unavailable", b"(\xb5/\xfd" + bytes(64), "zstd"),
+        InternalServerError,
+        message="503 Service Unavailable",
+        body="",
+    ),
+    Bomb(
+        "error-body-nested-json",
+        lambda: response("500 Internal Server Error", b"[" * 60_000),
+        InternalServerError,
+        message="500 Internal Server Error",
+    ),
+    Bomb(
+        "error-body-nested-json-object",
+        lambda: response("400 Bad Request", b'{"error": ' + b'{"a": ' * 10_000),
+        BadRequestError,
+        message="400 Bad Request",
+    ),
+    # /api/models: bounded the same way, and any other shape is a validation error.
+    Bomb(
+        "models-gzip-bomb",
+        lambda: response("200 OK", gzip_bomb(BOMB), "gzip"),
+        ResponseTooLargeError,
+        ZEROS,
+        f"max_response_bytes={CAP}",
+        call="models",
+    ),
+    Bomb(
+        "models-list-over-the-cap",
+        lambda: response("200 OK", json.dumps([{"id": "m"}] * 200_000).encode()),
+        ResponseTooLargeError,
+        json.dumps([{"id": "m"}] * 200_000)[:CAP],
+        call="models",
+    ),
+    Bomb(
+        "models-long-on-the-wire",
+        lambda: response("200 OK", empty_blocks(2 * CAP), "gzip"),
+        ResponseTooLargeError,
+        message="as received",
+        call="models",
+    ),
+    Bomb(
+        "models-nested-json",
+        lambda: response("200 OK", b"[" * 100_000),
+        APIResponseValidationError,
+        message="nested too deep",
+        call="models",
+    ),
+    Bomb(
+        "models-nested-closed-json",
+        lambda: response("200 OK", b"[" * 5000 + b"]" * 5000),
+        APIResponseValidationError,
+        message="nested too deep",
+        call="models",
+    ),
+    Bomb(
+        "models-wrong-shape",
+        lambda: response("200 OK", b'{"id": "openchat_3.6"}'),
+        APIResponseValidationError,
+        message="expected a JSON list",
+        call="models",
+    ),
+    Bomb(
+        "models-gzip-decoded",
+        lambda: response("200 OK", _gzip(b'[{"id": "m", "name": "M"}]'), "gzip"),
+        None,
+        call="models",
+        models=[Model("m", "M")],
+    ),
+]
+cases = pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+
+
+def _play(wire: bytes) -> Callable[[Peer], None]:
+    def script(peer: Peer) -> None:
+        peer.send(wire)  # stops as soon as the client hangs up
+
+    return script
+
+
+def _check(case: Bomb, result: Any, error: BaseException | None) -> None:
+    if case.error is None:
+        assert error is None, f"unexpected {error!r}"
+        assert result == (case.models if case.call == "models" else case.text)
+        return
+    assert isinstance(error, case.error), f"expected {case.error.__name__}, got {error!r}"
+    if case.text is not None:
+        assert getattr(error, "text", None) == case.text
+    if case.message is not None:
+        assert case.message in str(error)
+    if case.body is not None:
+        assert getattr(error, "body", None) == case.body
+
+
+def _kwargs(base_url: str, case: Bomb) -> dict[str, Any]:
+    return {
+        "base_url": base_url,
+        "max_retries": 0,
+        "max_response_bytes": case.cap,
+        "timeout": FAST,
+    }
+
+
+@cases
+def test_sync(case: Bomb) -> None:
+    with hostile(_play(case.wire())) as server:
+        result: Any = None
+        error: BaseException | None = None
+        with AuraClient(**_kwargs(server.base_url, case)) as client:
+            try:
+                result = client.models() if case.call == "models" else client.chat(HI)
+            except Exception as exc:  # the case says which
+                error = exc
+        _check(case, result, error)
+        assert server.requests[0].header("accept-encoding") == accept_encoding()
+
+
+@pytest.mark.anyio
+@cases
+async def test_async(case: Bomb) -> None:
+    with hostile(_play(case.wire())) as server:
+        result: Any = None
+        error: BaseException | None = None
+        async with AsyncAuraClient(**_kwargs(server.base_url, case)) as client:
+            try:
+                result = await client.models() if case.call == "models" else await client.chat(HI)
+            except Exception as exc:  # the case says which
+                error = exc
+        _check(case, result, error)
+        assert server.requests[0].header("accept-encoding") == accept_encoding()
+
+
+def test_only_boundable_encodings_are_offered() -> None:
+    offered = [c.strip() for c in accept_encoding().split(",")]
+    assert offered[:2] == ["gzip", "deflate"]
+    assert "zstd" not in offered  # no bounded zstd decoder on every supported Python
+    assert ("br" in offered) == BROTLI
+
+
+PEAK_LIMIT = 8 * CAP
+"""Generous: the cap's text, a copy of it as it is joined, decoder buffers."""
+
+
+@pytest.mark.parametrize("client", ["sync", "asyncio", "trio"])
+def test_peak_memory(client: str) -> None:
+    """A 1 GiB gzip bomb, cap 1 MiB, in a fresh interpreter: reply, error body, models."""
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "-m", "tests._bomb_peak", client, str(CAP)],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    peaks = json.loads(result.stdout)
+    assert set(peaks) == {"chat", "error", "models"}
+    for call, seen in peaks.items():
+        assert seen["outcome"] == seen["expected"], call
+        assert seen["traced_peak"] < PEAK_LIMIT, (call, seen)
