@@ -282,3 +282,27 @@ def test_a_gone_clients_secrets_stop_being_masked() -> None:
     del client
     gc.collect()
     assert scrub("sk-transient-secret") == "sk-transient-secret"
+
+
+@pytest.mark.parametrize("stdin", [None, "hi\n"], ids=["one-shot", "interactive"])
+def test_the_cli_prints_no_echoed_secret(stdin: str | None) -> None:
+    """``aura chat`` against an echoing server, with ``AURA_LOG=debug``: nothing shows."""
+    with hostile(_reason_and_headers) as server:
+        url = _url(server)
+        args = [url, "hi"] if stdin is None else [url]
+        result = subprocess.run(
+            [sys.executable, "-m", "aura_sdk", "chat", "--base-url", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "AURA_API_KEY": KEY, "AURA_LOG": "debug"},
+            timeout=60,
+            check=False,
+        )
+    _assert_sent(server)
+    shown = result.stdout + result.stderr
+    assert "500 ***" in shown  # the error was printed, masked
+    if stdin is not None:
+        assert f"Chatting with {url.replace(PASSWORD, '***')}" in shown
+    for secret in _secrets():
+        assert secret not in shown
