@@ -180,9 +180,14 @@ def reason_phrase(response: httpx.Response) -> str:
 
 
 def error_from_response(response: httpx.Response, body: bytes, secret: str) -> APIStatusError:
+    """The status error; an echoed secret is masked in it and in its ``response``'s repr."""
+    reason = reason_phrase(response)
+    clean = scrub(reason)
+    if clean != reason:
+        response.extensions["reason_phrase"] = clean.encode("utf-8")
     return status_error(
         response.status_code,
-        scrub(reason_phrase(response)),
+        clean,
         scrub(body.decode("utf-8", "replace")),
         response=response,
         secret=secret,

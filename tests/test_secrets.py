@@ -212,8 +212,8 @@ def _assert_nothing_shows(
         *(r.getMessage() for r in caplog.records),
         *(repr(r.args) for r in caplog.records),
     ]
-    for name in ("reason", "body", "text"):
-        shown.append(str(getattr(error, name, "")))
+    for name in ("reason", "body", "text", "response"):
+        shown.append(repr(getattr(error, name, "")))
     assert any(r.name.startswith("httpcore") for r in caplog.records)  # DEBUG was on
     for secret in _secrets():
         for text in shown:
