@@ -346,3 +346,37 @@ def test_peak_memory(client: str) -> None:
     for call, seen in peaks.items():
         assert seen["outcome"] == seen["expected"], call
         assert seen["traced_peak"] < PEAK_LIMIT, (call, seen)
+
+
+def _gzip_then_hang(peer: Peer) -> None:
+    body = _gzip(b"Hello, world " * 50_000)
+    peer.send(
+        head("200 OK", {"Content-Encoding": "gzip"}) + chunked(*_pieces(body, 512), end=False)
+    )
+    peer.hang(5)
+
+
+@pytest.mark.anyio
+async def test_a_dropped_encoded_stream_is_closed_by_the_client_not_the_event_loop() -> None:
+    """The decoding generator of a dropped stream is closed by the client's next call."""
+    finalized_by_loop: list[str] = []
+    hooks = sys.get_asyncgen_hooks()
+    loop_finalizer = hooks.finalizer
+    assert loop_finalizer is not None
+
+    def spy(agen: Any) -> None:
+        finalized_by_loop.append(getattr(agen, "__qualname__", ""))
+        loop_finalizer(agen)
+
+    sys.set_asyncgen_hooks(firstiter=hooks.firstiter, finalizer=spy)
+    try:
+        with hostile(_gzip_then_hang) as server:
+            async with AsyncAuraClient(base_url=server.base_url, timeout=FAST) as client:
+                async for _ in client.stream(HI):
+                    break
+                assert len(client._orphans) == 1
+                await client._reap()
+                assert client._orphans == []
+    finally:
+        sys.set_asyncgen_hooks(*hooks)
+    assert not [name for name in finalized_by_loop if "_adecoded" in name]
