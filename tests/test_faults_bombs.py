@@ -15,12 +15,15 @@ import json
 import os
 import subprocess
 import sys
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aura_sdk import (
     APIResponseValidationError,
@@ -34,7 +37,16 @@ from aura_sdk import (
     Timeout,
     user,
 )
-from aura_sdk._content import accept_encoding
+from aura_sdk._content import (
+    PIECE,
+    BodyDecoder,
+    BodyError,
+    BodyTooLarge,
+    CorruptBody,
+    UnsupportedEncoding,
+    accept_encoding,
+    content_codings,
+)
 from tests._hostile import Peer, chunked, empty_blocks, gzip_bomb, head, hostile
 
 HI = [user("Hi")]
@@ -380,3 +392,84 @@ async def test_a_dropped_encoded_stream_is_closed_by_the_client_not_the_event_lo
     finally:
         sys.set_asyncgen_hooks(*hooks)
     assert not [name for name in finalized_by_loop if "_adecoded" in name]
+
+
+# --- the sans-IO decoder itself ----------------------------------------------
+
+
+def _encode(data: bytes, coding: str) -> bytes:
+    if coding == "gzip":
+        return _gzip(data)
+    if coding == "br":
+        assert brotli is not None
+        encoded: bytes = brotli.compress(data, quality=1)
+        return encoded
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 15 if coding == "deflate" else -15)
+    return compressor.compress(data) + compressor.flush()
+
+
+CODINGS = ["gzip", "deflate", "raw-deflate", *(["br"] if BROTLI else [])]
+
+
+@given(
+    data=st.binary(max_size=5000) | st.just(bytes(300_000)),
+    codings=st.lists(st.sampled_from(CODINGS), min_size=1, max_size=3),
+    cuts=st.lists(st.integers(min_value=1, max_value=4096), max_size=20),
+)
+@settings(max_examples=60, deadline=None)
+def test_decoder_round_trips_in_bounded_pieces(
+    data: bytes, codings: list[str], cuts: list[int]
+) -> None:
+    wire = data
+    for coding in codings:
+        wire = _encode(wire, coding)
+    chunks, start = [], 0
+    for cut in cuts:
+        chunks.append(wire[start : start + cut])
+        start += cut
+    chunks.append(wire[start:])
+    names = ["deflate" if c == "raw-deflate" else c for c in codings]
+    pieces = list(BodyDecoder(names, max_raw=None).chunks(chunks))
+    assert b"".join(pieces) == data
+    assert all(0 < len(p) <= 2 * PIECE for p in pieces)
+
+
+def test_decoder_bounds_every_piece_of_a_bomb() -> None:
+    decoder = BodyDecoder(["gzip", "gzip"], max_raw=None)
+    total = 0
+    for piece in decoder.decode(_gzip(gzip_bomb(BOMB))):
+        assert len(piece) <= PIECE
+        total += len(piece)
+    assert total == BOMB
+
+
+@pytest.mark.parametrize(
+    ("codings", "wire", "error", "message"),
+    [
+        (["gzip"], b"plain text", CorruptBody, "gzip:"),
+        (["deflate"], b"\xff" * 20, CorruptBody, "deflate:"),
+        (["zstd"], b"", UnsupportedEncoding, "'zstd'"),
+        (["gzip"] * 9, b"", UnsupportedEncoding, "9 Content-Encodings"),
+        (["gzip"], empty_blocks(5000), BodyTooLarge, "4096 bytes as received"),
+    ],
+)
+def test_decoder_errors(
+    codings: list[str], wire: bytes, error: type[BodyError], message: str
+) -> None:
+    with pytest.raises(error) as info:
+        list(BodyDecoder(codings, max_raw=4096).chunks([wire]))
+    assert message in str(info.value)
+
+
+def test_decoder_decodes_up_to_the_raw_cap_before_it_stops() -> None:
+    wire = _gzip(b"x" * 100_000)[:-8]  # no trailer: the cap comes first anyway
+    got = bytearray()
+    with pytest.raises(BodyTooLarge):
+        for piece in BodyDecoder(["gzip"], max_raw=len(wire) // 2).decode(wire):
+            got += piece
+    assert set(got) == {ord("x")}  # some, and only the body's bytes
+
+
+def test_content_codings() -> None:
+    assert content_codings("gzip, identity, BR ") == ["gzip", "br"]
+    assert content_codings("") == content_codings("identity") == []
