@@ -59,26 +59,31 @@ class BodyTooLarge(BodyError):
 class _Zlib:
     """gzip (``wbits=31``, several members allowed) or deflate (zlib, else raw, as httpx)."""
 
-    __slots__ = ("_d", "_first", "_name", "_wbits")
+    __slots__ = ("_d", "_name", "_seen", "_wbits")
 
     def __init__(self, name: str, wbits: int) -> None:
         self._name = name
         self._wbits = wbits
-        self._first = True  # deflate: no output yet, a raw stream may still be tried
+        # deflate: the input so far, while it may still turn out to be raw deflate
+        self._seen: bytes | None = b"" if wbits == zlib.MAX_WBITS else None
         self._d = zlib.decompressobj(wbits)
 
     def decode(self, data: bytes) -> Iterator[bytes]:
+        if self._seen is not None:
+            self._seen += data
         while True:
             try:
                 out = self._d.decompress(data, PIECE)
             except zlib.error as exc:
-                if self._first and self._wbits == zlib.MAX_WBITS:
+                if self._seen is not None:
                     # Some servers send raw deflate as "deflate": try that, as httpx does.
+                    data, self._seen = self._seen, None
                     self._wbits = -zlib.MAX_WBITS
                     self._d = zlib.decompressobj(self._wbits)
                     continue
                 raise CorruptBody(f"{self._name}: {exc}") from None
-            self._first = self._first and not data
+            if self._seen is not None and (out or len(self._seen) > 1024):
+                self._seen = None  # a zlib stream after all
             if out:
                 yield out
             if self._d.eof:

@@ -473,3 +473,12 @@ def test_decoder_decodes_up_to_the_raw_cap_before_it_stops() -> None:
 def test_content_codings() -> None:
     assert content_codings("gzip, identity, BR ") == ["gzip", "br"]
     assert content_codings("") == content_codings("identity") == []
+
+
+@pytest.mark.parametrize("data", [b"", b"a", b"hello" * 1000])
+@pytest.mark.parametrize("wbits", [15, -15], ids=["zlib", "raw"])
+def test_deflate_of_either_kind_fed_a_byte_at_a_time(data: bytes, wbits: int) -> None:
+    compressor = zlib.compressobj(6, zlib.DEFLATED, wbits)
+    wire = compressor.compress(data) + compressor.flush()
+    chunks = [wire[i : i + 1] for i in range(len(wire))]
+    assert b"".join(BodyDecoder(["deflate"], max_raw=None).chunks(chunks)) == data
