@@ -59,7 +59,7 @@ class BodyTooLarge(BodyError):
 class _Zlib:
     """gzip (``wbits=31``, several members allowed) or deflate (zlib, else raw, as httpx)."""
 
-    __slots__ = ("_d", "_name", "_seen", "_wbits")
+    __slots__ = ("_d", "_fed", "_name", "_seen", "_wbits")
 
     def __init__(self, name: str, wbits: int) -> None:
         self._name = name
@@ -67,8 +67,10 @@ class _Zlib:
         # deflate: the input so far, while it may still turn out to be raw deflate
         self._seen: bytes | None = b"" if wbits == zlib.MAX_WBITS else None
         self._d = zlib.decompressobj(wbits)
+        self._fed = False
 
     def decode(self, data: bytes) -> Iterator[bytes]:
+        self._fed = self._fed or bool(data)
         if self._seen is not None:
             self._seen += data
         while True:
@@ -98,18 +100,22 @@ class _Zlib:
 
     def flush(self) -> Iterator[bytes]:
         # ``decode`` leaves no input behind (zlib's own ``flush`` would decode any, unbounded).
+        if self._fed and not self._d.eof:
+            raise CorruptBody(f"{self._name}: the body ended before the compressed data did")
         return iter(())
 
 
 class _Brotli:
     """br, through brotli's bounded ``process`` (brotli >= 1.2)."""
 
-    __slots__ = ("_d",)
+    __slots__ = ("_d", "_fed")
 
     def __init__(self, module: Any) -> None:
         self._d = module.Decompressor()
+        self._fed = False
 
     def decode(self, data: bytes) -> Iterator[bytes]:
+        self._fed = self._fed or bool(data)
         try:
             out: bytes = self._d.process(data, output_buffer_limit=PIECE)
             if out:
@@ -124,6 +130,8 @@ class _Brotli:
             raise CorruptBody(f"br: {exc}") from None
 
     def flush(self) -> Iterator[bytes]:
+        if self._fed and not self._d.is_finished():
+            raise CorruptBody("br: the body ended before the compressed data did")
         return iter(())
 
 

@@ -145,9 +145,13 @@ def body_chunks(response: httpx.Response, max_bytes: int | None = None) -> Itera
 
 
 def _decoded(response: httpx.Response, max_bytes: int | None) -> Iterator[bytes]:
-    # A generator, so an encoding it refuses is raised where chunks are read.
+    # A generator, so an encoding it refuses is raised where chunks are read. It
+    # reads the transport's stream, as above: ``iter_raw`` would close the response
+    # at the end, before ``flush`` can say the compressed data was cut short.
     decoder = BodyDecoder(content_codings(response.headers.get("content-encoding", "")), max_bytes)
-    for data in response.iter_raw():
+    stream = response.stream
+    raw = stream if isinstance(stream, httpx.SyncByteStream) else response.iter_raw()
+    for data in raw:
         yield from decoder.decode(data)
     yield from decoder.flush()
 
@@ -161,11 +165,21 @@ def abody_chunks(response: httpx.Response, max_bytes: int | None = None) -> Asyn
 
 async def _adecoded(response: httpx.Response, max_bytes: int | None) -> AsyncIterator[bytes]:
     decoder = BodyDecoder(content_codings(response.headers.get("content-encoding", "")), max_bytes)
-    async for data in response.aiter_raw():
-        for piece in decoder.decode(data):
+    stream = response.stream
+    raw = (
+        stream if isinstance(stream, httpx.AsyncByteStream) else response.aiter_raw()
+    ).__aiter__()
+    try:
+        async for data in raw:
+            for piece in decoder.decode(data):
+                yield piece
+        for piece in decoder.flush():
             yield piece
-    for piece in decoder.flush():
-        yield piece
+    finally:
+        # Closed here, with this generator, not by the event loop's finalizer later.
+        aclose = getattr(raw, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
 
 def reason_phrase(response: httpx.Response) -> str:
