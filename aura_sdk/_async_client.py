@@ -29,9 +29,9 @@ from ._http import (
 )
 from ._models import DEFAULT_MODEL, Model
 from ._request import models_request, request_headers
-from ._response import parse_models
+from ._response import BodyBuffer, parse_models
 from ._retry import RetryPolicy
-from ._status import ERROR_BODY_LIMIT
+from ._status import error_body_limit
 from ._timeouts import DEFAULT_TIMEOUT, Budget, Timeout, TimeoutTypes
 
 if TYPE_CHECKING:
@@ -165,13 +165,16 @@ class AsyncAuraClient(BaseClient):
         """The models the server offers (``POST /api/models``)."""
         budget = Budget(self._timeout(timeout))
         response, _ = await self._open(models_request(self._config), budget)
+        buffer = BodyBuffer(self._max_response_bytes, self._config.api_key)
+        chunks = _aiter_bytes(response, buffer.limit)
         try:
-            body = await response.aread()
+            async for chunk in chunks:
+                buffer.add(chunk)
         except TRANSPORT_ERRORS as exc:
             raise connection_error(exc, budget) from exc
         finally:
-            await response.aclose()
-        return parse_models(body)
+            await _aclose(chunks, response)
+        return parse_models(bytes(buffer.data), self._config.api_key)
 
     async def aclose(self) -> None:
         """Close the connection pool (unless the ``http_client`` was passed in).
@@ -292,18 +295,19 @@ class AsyncAuraClient(BaseClient):
                 waiter.scope.cancel()
 
     async def _status_error(self, response: httpx.Response) -> APIError:
+        limit = error_body_limit(self._max_response_bytes)
         body = bytearray()
-        chunks = _aiter_bytes(response)
+        chunks = _aiter_bytes(response, limit)  # bounded, as received and decoded
         try:
             async for chunk in chunks:
                 body += chunk
-                if len(body) >= ERROR_BODY_LIMIT:
+                if len(body) >= limit:
                     break
         except TRANSPORT_ERRORS:
             pass  # the status line already says what went wrong
         finally:
             await _aclose(chunks, response)
-        return error_from_response(response, bytes(body), self._config.api_key)
+        return error_from_response(response, bytes(body[:limit]), self._config.api_key)
 
 
 class _Waiter:
@@ -335,9 +339,11 @@ async def _no_chunk() -> bytes:
     raise StopAsyncIteration
 
 
-def _aiter_bytes(response: httpx.Response) -> AsyncGenerator[bytes, None]:
+def _aiter_bytes(
+    response: httpx.Response, max_bytes: int | None = None
+) -> AsyncGenerator[bytes, None]:
     # Typed as AsyncIterators; they are async generators, which we must aclose().
-    return abody_chunks(response)  # type: ignore[return-value]
+    return abody_chunks(response, max_bytes)  # type: ignore[return-value]
 
 
 async def _aclose(chunks: AsyncGenerator[bytes, None] | None, response: httpx.Response) -> None:
@@ -462,7 +468,7 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
             await self._close()
             return
         self._done = False
-        self._chunks = _aiter_bytes(self._response)
+        self._chunks = _aiter_bytes(self._response, self._reply.max_bytes)
         self._next_chunk = self._chunks.__anext__
 
     def __del__(self) -> None:

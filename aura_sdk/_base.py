@@ -5,6 +5,7 @@ limits, and the read-only view of a stream. Keeping it here keeps them from drif
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ from ._logs import setup_from_env
 from ._reply import Reply
 from ._request import RequestSpec, chat_request
 from ._retry import Attempts, RetryPolicy
+from ._secrets import install_filters, mask_url, register, unregister, url_secrets
 from ._timeouts import Budget, Timeout, to_timeout
 from ._validation import is_int
 
@@ -52,6 +54,11 @@ class BaseClient:
             max_retries=policy.max_retries,
             headers=headers,
         )
+        # While the client lives, its secrets are masked in every log record and message.
+        secrets = [self._config.api_key, *url_secrets(self._config.base_url)]
+        register(secrets)
+        weakref.finalize(self, unregister, secrets)
+        install_filters()
         self._retry = policy
         if max_response_bytes is not None and (
             not is_int(max_response_bytes) or max_response_bytes < 1
@@ -74,7 +81,9 @@ class BaseClient:
 
     def __repr__(self) -> str:
         # Never the API key.
-        return f"{type(self).__name__}(base_url={self.base_url!r}, model={self.model.id!r})"
+        return (
+            f"{type(self).__name__}(base_url={mask_url(self.base_url)!r}, model={self.model.id!r})"
+        )
 
     def _timeout(self, timeout: float | Timeout | None) -> Timeout:
         """A call's limits: its own, or the client's."""

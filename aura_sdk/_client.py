@@ -23,9 +23,9 @@ from ._http import (
 )
 from ._models import DEFAULT_MODEL, Model
 from ._request import models_request, request_headers
-from ._response import parse_models
+from ._response import BodyBuffer, parse_models
 from ._retry import RetryPolicy
-from ._status import ERROR_BODY_LIMIT
+from ._status import error_body_limit
 from ._timeouts import DEFAULT_TIMEOUT, Budget, Timeout, TimeoutTypes
 
 if TYPE_CHECKING:
@@ -141,12 +141,14 @@ class AuraClient(BaseClient):
         """The models the server offers (``POST /api/models``)."""
         budget = Budget(self._timeout(timeout))
         response, _ = self._open(models_request(self._config), budget)
+        buffer = BodyBuffer(self._max_response_bytes, self._config.api_key)
         with _closing(response):
             try:
-                body = response.read()
+                for chunk in body_chunks(response, buffer.limit):
+                    buffer.add(chunk)
             except TRANSPORT_ERRORS as exc:
                 raise connection_error(exc, budget) from exc
-        return parse_models(body)
+        return parse_models(bytes(buffer.data), self._config.api_key)
 
     def close(self) -> None:
         """Close the connection pool (unless the ``http_client`` was passed in).
@@ -194,16 +196,17 @@ class AuraClient(BaseClient):
             time.sleep(attempts.failed(error))
 
     def _status_error(self, response: httpx.Response) -> APIError:
+        limit = error_body_limit(self._max_response_bytes)
         with _closing(response):
             body = bytearray()
             try:
-                for chunk in response.iter_bytes():
+                for chunk in body_chunks(response, limit):  # bounded, as received and decoded
                     body += chunk
-                    if len(body) >= ERROR_BODY_LIMIT:
+                    if len(body) >= limit:
                         break
             except TRANSPORT_ERRORS:
                 pass  # the status line already says what went wrong
-        return error_from_response(response, bytes(body), self._config.api_key)
+        return error_from_response(response, bytes(body[:limit]), self._config.api_key)
 
 
 class _closing:
@@ -300,7 +303,7 @@ class Stream(BaseStream, Iterator[str]):
         self._body = _Body(self._response)
         # Dropping these unclosed (``break`` with no reference kept) runs their
         # close(), which makes httpcore give the connection back at once.
-        self._chunks = body_chunks(self._response)
+        self._chunks = body_chunks(self._response, self._reply.max_bytes)
 
 
 class _Body:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from ._exceptions import AuraValidationError
 from ._models import Model, resolve_model
+from ._secrets import mask_url
 from ._timeouts import Timeout, to_timeout
 from ._validation import check_api_key, check_base_url, check_headers, check_model_id, is_int
 from ._version import __version__
@@ -62,4 +63,4 @@ class ClientConfig:
 
     def __repr__(self) -> str:
         key = "set" if self.api_key else "unset"
-        return f"ClientConfig(base_url={self.base_url!r}, api_key=<{key}>, model={self.model.id!r})"
+        return f"ClientConfig(base_url={mask_url(self.base_url)!r}, api_key=<{key}>, model={self.model.id!r})"

@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from ._exceptions import APIConnectionError, APIStatusError, APITimeoutError, TimeoutLimit
+from ._content import BodyDecoder, BodyError, BodyTooLarge, content_codings
+from ._exceptions import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    ResponseTooLargeError,
+    TimeoutLimit,
+)
+from ._secrets import scrub, scrub_chain
 from ._status import status_error
 
 if TYPE_CHECKING:
@@ -43,8 +51,8 @@ __all__ = [
 DEFAULT_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
 """The SDK's own pool: room for a thousand streams at once (httpx's default is 100)."""
 
-TRANSPORT_ERRORS = (httpx.HTTPError, httpx.StreamError, httpx.InvalidURL, OSError)
-"""What httpx (or the socket under it) may raise while a request is under way."""
+TRANSPORT_ERRORS = (httpx.HTTPError, httpx.StreamError, httpx.InvalidURL, OSError, BodyError)
+"""What httpx (or the socket under it, or the body's decoding) may raise while a request is under way."""
 
 _PHASES: dict[type[httpx.TimeoutException], TimeoutLimit] = {
     httpx.ConnectTimeout: "connect",
@@ -94,7 +102,12 @@ def set_body_timeout(response: httpx.Response, budget: Budget) -> None:
 def connection_error(
     exc: BaseException, budget: Budget, reply: Reply | None = None
 ) -> APIConnectionError:
-    """The SDK's error for a transport failure; mid-body (``reply`` given) it carries the text."""
+    """The SDK's error for a transport failure; mid-body (``reply`` given) it carries the text.
+
+    No secret shows: the message is scrubbed, and so are the messages of ``exc``
+    and of the exceptions it was raised from (they become the error's cause).
+    """
+    scrub_chain(exc)
     if isinstance(exc, httpx.TimeoutException):
         phase = _PHASES.get(type(exc), "read")
         if reply is not None and phase == "response":
@@ -104,8 +117,13 @@ def connection_error(
             return reply.timed_out(limit, seconds)
         after = "" if seconds is None else f" after {seconds:g}s"
         return APITimeoutError(f"{limit} timeout{after}", limit=limit, seconds=seconds)
-    detail = str(exc) or type(exc).__name__
-    if isinstance(exc, httpx.DecodingError):
+    if isinstance(exc, BodyTooLarge):
+        why = f"the body passed max_response_bytes={exc.limit} as received, still encoded"
+        if reply is not None:
+            return reply.too_large(why)
+        return ResponseTooLargeError(f"response cut off: {why}")
+    detail = scrub(str(exc) or type(exc).__name__)
+    if isinstance(exc, (httpx.DecodingError, BodyError)):
         detail = f"the body could not be decoded as its Content-Encoding says: {detail}"
     if reply is not None:
         return reply.interrupted(detail)
@@ -120,23 +138,56 @@ def is_identity(response: httpx.Response) -> bool:
     return True
 
 
-def body_chunks(response: httpx.Response) -> Iterator[bytes]:
+def body_chunks(response: httpx.Response, max_bytes: int | None = None) -> Iterator[bytes]:
     """The body's chunks: the transport's own stream when there is nothing to decode.
 
     ``response.iter_raw()`` adds a generator around that same stream (to count
     bytes); skipping it saves a step per chunk. The stream is closed with the
-    response, as ``iter_raw`` would.
+    response, as ``iter_raw`` would. An encoded body is read raw and decoded here
+    in bounded pieces (never by httpx, which decodes a chunk whole: a bomb), at
+    most ``max_bytes`` of it as received; the caller caps the decoded size.
     """
     if is_identity(response) and isinstance(response.stream, httpx.SyncByteStream):
         return iter(response.stream)
-    return response.iter_bytes()
+    return _decoded(response, max_bytes)
 
 
-def abody_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
+def _decoded(response: httpx.Response, max_bytes: int | None) -> Iterator[bytes]:
+    # A generator, so an encoding it refuses is raised where chunks are read. It
+    # reads the transport's stream, as above: ``iter_raw`` would close the response
+    # at the end, before ``flush`` can say the compressed data was cut short.
+    decoder = BodyDecoder(content_codings(response.headers.get("content-encoding", "")), max_bytes)
+    stream = response.stream
+    raw = stream if isinstance(stream, httpx.SyncByteStream) else response.iter_raw()
+    for data in raw:
+        yield from decoder.decode(data)
+    yield from decoder.flush()
+
+
+def abody_chunks(response: httpx.Response, max_bytes: int | None = None) -> AsyncIterator[bytes]:
     """``body_chunks`` for an async response."""
     if is_identity(response) and isinstance(response.stream, httpx.AsyncByteStream):
         return response.stream.__aiter__()
-    return response.aiter_bytes()
+    return _adecoded(response, max_bytes)
+
+
+async def _adecoded(response: httpx.Response, max_bytes: int | None) -> AsyncIterator[bytes]:
+    decoder = BodyDecoder(content_codings(response.headers.get("content-encoding", "")), max_bytes)
+    stream = response.stream
+    raw = (
+        stream if isinstance(stream, httpx.AsyncByteStream) else response.aiter_raw()
+    ).__aiter__()
+    try:
+        async for data in raw:
+            for piece in decoder.decode(data):
+                yield piece
+        for piece in decoder.flush():
+            yield piece
+    finally:
+        # Closed here, with this generator, not by the event loop's finalizer later.
+        aclose = getattr(raw, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
 
 def reason_phrase(response: httpx.Response) -> str:
@@ -151,10 +202,15 @@ def reason_phrase(response: httpx.Response) -> str:
 
 
 def error_from_response(response: httpx.Response, body: bytes, secret: str) -> APIStatusError:
+    """The status error; an echoed secret is masked in it and in its ``response``'s repr."""
+    reason = reason_phrase(response)
+    clean = scrub(reason)
+    if clean != reason:
+        response.extensions["reason_phrase"] = clean.encode("utf-8")
     return status_error(
         response.status_code,
-        reason_phrase(response),
-        body.decode("utf-8", "replace"),
+        clean,
+        scrub(body.decode("utf-8", "replace")),
         response=response,
         secret=secret,
         retry_after=response.headers.get("retry-after"),

@@ -123,11 +123,11 @@ class Reply(UTF8Decoder):
     def _too_large(self, data: bytes) -> ResponseTooLargeError:
         assert self.max_bytes is not None
         self.feed(data[: self.max_bytes - self._consumed])
-        return ResponseTooLargeError(
-            self._message(f"the reply passed max_response_bytes={self.max_bytes}"),
-            text=self.text,
-            truncated=self.pending,
-        )
+        return self.too_large(f"the reply passed max_response_bytes={self.max_bytes}")
+
+    def too_large(self, why: str) -> ResponseTooLargeError:
+        """The error for a reply cut off at a size limit, carrying everything received."""
+        return ResponseTooLargeError(self._message(why), text=self.text, truncated=self.pending)
 
     def interrupted(self, why: str) -> StreamInterruptedError:
         """The error for a body that broke off, carrying everything received."""

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._config import ClientConfig
+from ._content import accept_encoding
 from ._messages import Message
 from ._models import Model, resolve_model
+from ._secrets import mask_url
 from ._validation import (
     check_max_tokens,
     check_messages,
@@ -20,7 +22,12 @@ from ._validation import (
 
 __all__ = ["RequestSpec", "chat_body", "chat_request", "models_request", "request_headers"]
 
-_JSON_HEADERS = {"Content-Type": "application/json", "Accept": "*/*"}
+_JSON_HEADERS = {
+    "Content-Type": "application/json",
+    "Accept": "*/*",
+    # Only what the SDK can decode in bounded memory (httpx would offer zstd too).
+    "Accept-Encoding": accept_encoding(),
+}
 
 
 @dataclass(frozen=True)
@@ -36,7 +43,7 @@ class RequestSpec:
     content: bytes
 
     def __repr__(self) -> str:
-        return f"RequestSpec(method={self.method!r}, url={self.url!r}, content=<{len(self.content)} bytes>)"
+        return f"RequestSpec(method={self.method!r}, url={mask_url(self.url)!r}, content=<{len(self.content)} bytes>)"
 
 
 def chat_body(

@@ -28,10 +28,20 @@ from ._retry_after import parse_retry_after
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["ERROR_BODY_LIMIT", "error_message", "redact", "status_error"]
+__all__ = ["ERROR_BODY_LIMIT", "error_body_limit", "error_message", "redact", "status_error"]
 
 ERROR_BODY_LIMIT = 64 * 1024
-"""At most this much of an error body is read and kept."""
+"""At most this much of an error body is read and kept (as received and as decoded)."""
+
+
+def error_body_limit(max_response_bytes: int | None) -> int:
+    """How much of an error body to read: ``ERROR_BODY_LIMIT``, or less if the client's cap is."""
+    return (
+        ERROR_BODY_LIMIT
+        if max_response_bytes is None
+        else min(ERROR_BODY_LIMIT, max_response_bytes)
+    )
+
 
 _BY_STATUS: dict[int, type[APIStatusError]] = {
     400: BadRequestError,
@@ -56,10 +66,14 @@ def redact(text: str, secret: str) -> str:
 
 
 def error_message(body: str) -> str | None:
-    """The upstream's message in an OpenAI-style JSON error body, if there is one."""
+    """The upstream's message in an OpenAI-style JSON error body, if there is one.
+
+    >>> error_message('{"error": {"message": "quota"}}'), error_message("[" * 100000)
+    ('quota', None)
+    """
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep to parse
         return None
     error = data.get("error") if isinstance(data, dict) else None
     if isinstance(error, dict) and isinstance(error.get("message"), str):

@@ -7,6 +7,7 @@ the bad item (``messages[2].role``), so the caller can find it at once.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 
 from ._exceptions import AuraValidationError
@@ -165,8 +166,18 @@ def check_base_url(base_url: object) -> str:
     scheme, sep, rest = url.partition("://")
     if not sep or scheme.lower() not in ("http", "https") or not rest:
         raise AuraValidationError(
-            f"base_url: expected an http:// or https:// URL, got {base_url!r}"
+            f"base_url: expected an http:// or https:// URL, got {_hide_userinfo(base_url)!r}"
         )
     if any(c.isspace() for c in url):
-        raise AuraValidationError(f"base_url: must not contain white space, got {base_url!r}")
+        raise AuraValidationError(
+            f"base_url: must not contain white space, got {_hide_userinfo(base_url)!r}"
+        )
     return url
+
+
+_USERINFO = re.compile(r"(^|://)[^/?#]*@")
+
+
+def _hide_userinfo(url: str) -> str:
+    """A bad URL as a message may show it: any ``user:password@`` masked whole."""
+    return _USERINFO.sub(r"\1***@", url) if "@" in url else url

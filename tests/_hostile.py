@@ -11,18 +11,21 @@ a test that forgets to close it still ends.
 from __future__ import annotations
 
 import socket
+import struct
 import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 __all__ = [
     "HostileServer",
     "Peer",
     "RawRequest",
     "chunked",
+    "empty_blocks",
     "gzip_bomb",
     "head",
     "hostile",
@@ -210,18 +213,51 @@ def chunked(*parts: bytes, end: bool = True) -> bytes:
     return out + (b"0\r\n\r\n" if end else b"")
 
 
+@lru_cache(maxsize=16)
 def gzip_bomb(size: int, *, wbits: int = 31) -> bytes:
-    """``size`` zero bytes, compressed (gzip by default; ``wbits=15`` for zlib/deflate)."""
+    """``size`` zero bytes, compressed (gzip by default; ``wbits=15`` for zlib/deflate,
+    ``-15`` for raw deflate), as ONE deflate stream: what httpx decodes in one call.
+
+    Fast even for a GiB: once the window is all zeros, each sync-flushed MiB of
+    zeros compresses to the same bytes, so that block is repeated rather than
+    recompressed; the trailer's checksum is computed for the whole ``size``.
+    """
+    block = bytes(1 << 20)
     compressor = zlib.compressobj(9, zlib.DEFLATED, wbits)
-    block = b"\0" * (1 << 20)
-    out = []
-    left = size
-    while left > 0:
-        n = min(left, len(block))
-        out.append(compressor.compress(block[:n]))
-        left -= n
-    out.append(compressor.flush())
+    out = [compressor.compress(block[: min(size, len(block))])]
+    out.append(compressor.flush(zlib.Z_SYNC_FLUSH))
+    whole, tail = divmod(max(size - len(block), 0), len(block))
+    if whole:
+        steady = compressor.compress(block) + compressor.flush(zlib.Z_SYNC_FLUSH)
+        again = compressor.compress(block) + compressor.flush(zlib.Z_SYNC_FLUSH)
+        if whole == 1 or again == steady:
+            out.append(steady * whole)
+        else:  # not a steady state after all: compress it all (slow, still right)
+            out += [steady, again]
+            out += [compressor.compress(block) for _ in range(whole - 2)]
+    out.append(compressor.compress(block[:tail]))
+    final = compressor.flush()
+    if wbits > 15:  # gzip: CRC-32 and size, little-endian
+        crc = 0
+        for start in range(0, size, len(block)):
+            crc = zlib.crc32(block[: min(len(block), size - start)], crc)
+        final = final[:-8] + struct.pack("<II", crc, size & 0xFFFFFFFF)
+    elif wbits > 0:  # zlib: Adler-32, big-endian
+        adler = 1
+        for start in range(0, size, len(block)):
+            adler = zlib.adler32(block[: min(len(block), size - start)], adler)
+        final = final[:-4] + struct.pack(">I", adler)
+    out.append(final)
     return b"".join(out)
+
+
+def empty_blocks(size: int) -> bytes:
+    """A gzip body of about ``size`` bytes on the wire that decodes to ``b"hi"``:
+    long as received, small as decoded (empty stored deflate blocks)."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    start = compressor.compress(b"hi") + compressor.flush(zlib.Z_SYNC_FLUSH)
+    empty = b"\x00\x00\x00\xff\xff"  # a non-final stored block of no bytes
+    return start + empty * (size // len(empty)) + compressor.flush()
 
 
 def wait_for(predicate: Callable[[], bool], limit: float = 5.0) -> bool:

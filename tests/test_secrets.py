@@ -1,19 +1,43 @@
-"""The API key never shows: not in repr, errors, log records or the CLI; TLS stays verified."""
+"""The API key never shows: not in repr, errors, log records or the CLI; TLS stays verified.
+
+Nor does a ``base_url`` password, even when a hostile server on 127.0.0.1 echoes
+both in its reason phrase, headers, body, or a malformed status or header line
+that ends up quoted in httpx's exception: checked in ``str``, ``repr``, ``args``,
+the rendered traceback (the ``__cause__`` chain included), and every log record
+of every logger at DEBUG.
+"""
 
 from __future__ import annotations
 
+import base64
+import gc
+import json
 import logging
 import os
 import ssl
 import subprocess
 import sys
+import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import httpx
 import pytest
 
-from aura_sdk import AsyncAuraClient, AuraClient, AuthenticationError, InternalServerError, user
+from aura_sdk import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    AsyncAuraClient,
+    AuraClient,
+    AuraValidationError,
+    AuthenticationError,
+    InternalServerError,
+    user,
+)
+from aura_sdk._secrets import scrub
 from aura_sdk.server import AuraServer, Fault
+from tests._hostile import HostileServer, Peer, chunked, head, hostile
 
 KEY = "sk-live-0123456789abcdef"
 HI = [user("Hi")]
@@ -103,3 +127,182 @@ def test_tls_verification_stays_on(cls: type[AuraClient] | type[AsyncAuraClient]
     context: ssl.SSLContext = http._transport._pool._ssl_context  # type: ignore[union-attr]
     assert context.verify_mode == ssl.CERT_REQUIRED
     assert context.check_hostname
+
+
+# A hostile server echoes every secret it was sent: the key (from the JSON body),
+# the base_url password and the Basic token httpx made of it (from Authorization).
+PASSWORD = "pw-hunter2-0123"
+USER = "me"
+
+
+def _secrets() -> tuple[str, ...]:
+    token = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    return KEY, PASSWORD, token
+
+
+def _echoed(peer: Peer) -> str:
+    """Everything secret the request carried, as the server saw it."""
+    key = json.loads(peer.request.body)["key"]
+    auth = peer.request.header("authorization") or ""
+    return f"{key} {auth}"
+
+
+def _reason_and_headers(peer: Peer) -> None:
+    echo = _echoed(peer)
+    peer.send(head(f"500 {echo}", {"X-Echo": echo, "Set-Cookie": echo}) + chunked(echo.encode()))
+
+
+def _malformed_status_line(peer: Peer) -> None:
+    peer.send(f"HTTP/1.1 500 {_echoed(peer)}\x00\r\nContent-Length: 0\r\n\r\n".encode())
+
+
+def _garbage_status_line(peer: Peer) -> None:
+    peer.send(f"{_echoed(peer)} garbage\r\n\r\n".encode())
+
+
+def _malformed_header(peer: Peer) -> None:
+    peer.send(f"HTTP/1.1 200 OK\r\nX-Echo {_echoed(peer)}\r\n\r\n".encode())
+
+
+def _models_echo(peer: Peer) -> None:
+    echo = _echoed(peer).encode()
+    peer.send(head("200 OK", {"X-Echo": echo.decode()}) + chunked(b'{"echo": "' + echo + b'"}'))
+
+
+@dataclass(frozen=True)
+class Echo:
+    id: str
+    script: Callable[[Peer], None]
+    error: type[APIError]
+    call: str = "chat"
+
+
+ECHOES = [
+    Echo("reason-phrase-headers-and-body", _reason_and_headers, InternalServerError),
+    Echo("malformed-status-line", _malformed_status_line, APIConnectionError),
+    Echo("garbage-status-line", _garbage_status_line, APIConnectionError),
+    Echo("malformed-header-line", _malformed_header, APIConnectionError),
+    Echo("models-body", _models_echo, APIResponseValidationError, "models"),
+    Echo("models-reason-phrase", _reason_and_headers, InternalServerError, "models"),
+]
+echoes = pytest.mark.parametrize("echo", ECHOES, ids=[e.id for e in ECHOES])
+
+
+def _url(server: HostileServer) -> str:
+    return server.base_url.replace("http://", f"http://{USER}:{PASSWORD}@")
+
+
+def _assert_sent(server: HostileServer) -> None:
+    """The server really saw (and so could echo) every secret."""
+    request = server.requests[0]
+    assert json.loads(request.body)["key"] == KEY
+    assert request.header("authorization") == f"Basic {_secrets()[2]}"
+
+
+def _assert_nothing_shows(
+    error: BaseException | None, echo: Echo, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert isinstance(error, echo.error), repr(error)
+    shown = [
+        str(error),
+        repr(error),
+        repr(error.args),
+        "".join(traceback.format_exception(type(error), error, error.__traceback__)),
+        caplog.text,  # every record, formatted by a handler
+        *(r.getMessage() for r in caplog.records),
+        *(repr(r.args) for r in caplog.records),
+    ]
+    for name in ("reason", "body", "text", "response"):
+        shown.append(repr(getattr(error, name, "")))
+    assert any(r.name.startswith("httpcore") for r in caplog.records)  # DEBUG was on
+    for secret in _secrets():
+        for text in shown:
+            assert secret not in text
+    assert "***" in str(error) + caplog.text
+
+
+@echoes
+def test_echoed_secrets_show_nowhere_sync(echo: Echo, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)  # the root logger: aura_sdk, httpx, httpcore, h11...
+    error: BaseException | None = None
+    with hostile(echo.script) as server:
+        with AuraClient(base_url=_url(server), api_key=KEY, max_retries=0) as client:
+            assert PASSWORD not in repr(client)
+            try:
+                client.models() if echo.call == "models" else client.chat(HI)
+            except Exception as exc:  # the case says which
+                error = exc
+    _assert_sent(server)
+    _assert_nothing_shows(error, echo, caplog)
+
+
+@pytest.mark.anyio
+@echoes
+async def test_echoed_secrets_show_nowhere_async(
+    echo: Echo, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    error: BaseException | None = None
+    with hostile(echo.script) as server:
+        async with AsyncAuraClient(base_url=_url(server), api_key=KEY, max_retries=0) as client:
+            assert PASSWORD not in repr(client)
+            try:
+                await (client.models() if echo.call == "models" else client.chat(HI))
+            except Exception as exc:  # the case says which
+                error = exc
+    _assert_sent(server)
+    _assert_nothing_shows(error, echo, caplog)
+
+
+@pytest.mark.parametrize("cls", [AuraClient, AsyncAuraClient])
+def test_url_password_is_masked_in_reprs_and_messages(
+    cls: type[AuraClient] | type[AsyncAuraClient],
+) -> None:
+    client = cls(base_url=f"http://{USER}:{PASSWORD}@127.0.0.1:9", api_key=KEY)
+    assert (
+        repr(client)
+        == f"{cls.__name__}(base_url='http://{USER}:***@127.0.0.1:9', model='openchat_3.6')"
+    )
+    assert PASSWORD not in repr(client._config)
+    assert PASSWORD not in repr(client.stream(HI)._spec)
+    for bad in (
+        f"ftp://{USER}:{PASSWORD}@aura.example",
+        f"http://{USER}:{PASSWORD} x@aura.example",
+    ):
+        with pytest.raises(AuraValidationError) as info:
+            cls(base_url=bad)
+        assert PASSWORD not in str(info.value)
+        assert "***@aura.example" in str(info.value)
+
+
+def test_a_gone_clients_secrets_stop_being_masked() -> None:
+    """Secrets are masked while their client lives (a short key must not garble logs forever)."""
+    client = AuraClient(api_key="sk-transient-secret")
+    assert scrub("sk-transient-secret") == "***"
+    del client
+    gc.collect()
+    assert scrub("sk-transient-secret") == "sk-transient-secret"
+
+
+@pytest.mark.parametrize("stdin", [None, "hi\n"], ids=["one-shot", "interactive"])
+def test_the_cli_prints_no_echoed_secret(stdin: str | None) -> None:
+    """``aura chat`` against an echoing server, with ``AURA_LOG=debug``: nothing shows."""
+    with hostile(_reason_and_headers) as server:
+        url = _url(server)
+        args = [url, "hi"] if stdin is None else [url]
+        result = subprocess.run(
+            [sys.executable, "-m", "aura_sdk", "chat", "--base-url", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "AURA_API_KEY": KEY, "AURA_LOG": "debug"},
+            timeout=60,
+            check=False,
+        )
+    _assert_sent(server)
+    shown = result.stdout + result.stderr
+    assert "500 ***" in shown  # the error was printed, masked
+    if stdin is not None:
+        assert f"Chatting with {url.replace(PASSWORD, '***')}" in shown
+    for secret in _secrets():
+        assert secret not in shown
