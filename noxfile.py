@@ -24,4 +24,4 @@ def tests(session: nox.Session) -> None:
     session.install(
         "-e", ".[server,bench]", *nox.project.dependency_groups(PYPROJECT, "test"), silent=True
     )
-    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", *session.posargs)
+    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", *session.posargs)
