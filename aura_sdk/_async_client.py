@@ -5,6 +5,8 @@ It mirrors ``AuraClient`` method for method; a test compares the two surfaces.
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -17,11 +19,13 @@ from ._exceptions import AuraUsageError
 from ._http import (
     DEFAULT_LIMITS,
     TRANSPORT_ERRORS,
+    HeadClock,
     abody_chunks,
     build_request,
     connection_error,
     error_from_response,
     set_body_timeout,
+    timeout_error,
 )
 from ._models import DEFAULT_MODEL, Model
 from ._request import models_request, request_headers
@@ -155,11 +159,14 @@ class AsyncAuraClient(BaseClient):
         budget = Budget(self._timeout(timeout))
         response, _ = await self._open(models_request(self._config), budget)
         try:
-            body = await response.aread()
+            with _until(budget.deadline) as scope:
+                body = await response.aread()
         except TRANSPORT_ERRORS as exc:
-            raise connection_error(exc, budget) from exc
+            raise connection_error(exc, budget, body=True) from exc
         finally:
             await response.aclose()
+        if scope.cancelled_caught:
+            raise timeout_error(budget, "total")
         return parse_models(body)
 
     async def aclose(self) -> None:
@@ -203,33 +210,79 @@ class AsyncAuraClient(BaseClient):
         while True:
             attempts.start()
             error: APIError
+            response: httpx.Response | None = None
+            clock = HeadClock(budget)
             try:
-                request = build_request(self._http, spec, budget, own=self._owns_http)
-                response = await self._http.send(request, stream=True)
+                request = build_request(self._http, spec, budget, own=self._owns_http, clock=clock)
+                # The head's deadline, for any transport: httpcore's trace moves it
+                # to ``response`` seconds from when the wait for the head begins.
+                with _until(clock.at) as scope:
+                    clock.moved = lambda at: _move(scope, at)
+                    # Never a redirect, even if the caller's http_client follows them:
+                    # the body (the prompt, maybe the key) must not go elsewhere.
+                    response = await self._http.send(request, stream=True, follow_redirects=False)
             except TRANSPORT_ERRORS as exc:
                 error = connection_error(exc, budget)
                 error.__cause__ = exc
             else:
-                if response.is_success:
+                if response is None:  # the scope's deadline passed
+                    error = timeout_error(budget, "response")
+                elif response.is_success:
                     attempts.succeeded(response.status_code)
                     set_body_timeout(response, budget)
                     return response, attempts.retries
-                error = await self._status_error(response)
+                else:
+                    error = await self._status_error(response, budget)
             await anyio.sleep(attempts.failed(error))
 
-    async def _status_error(self, response: httpx.Response) -> APIError:
+    async def _status_error(self, response: httpx.Response, budget: Budget) -> APIError:
         body = bytearray()
         chunks = _aiter_bytes(response)
+        set_body_timeout(response, budget)
         try:
-            async for chunk in chunks:
-                body += chunk
-                if len(body) >= ERROR_BODY_LIMIT:
-                    break
+            with _until(budget.deadline):
+                async for chunk in chunks:
+                    body += chunk
+                    if len(body) >= ERROR_BODY_LIMIT:
+                        break
         except TRANSPORT_ERRORS:
             pass  # the status line already says what went wrong
         finally:
             await _aclose(chunks, response)
         return error_from_response(response, bytes(body), self._config.api_key)
+
+
+def _until(at: float | None) -> anyio.CancelScope:
+    """A cancel scope that ends at ``at``, a ``time.monotonic()`` instant (None: never).
+
+    anyio's clock is not ``time.monotonic()`` under trio, hence the conversion.
+    """
+    return anyio.CancelScope(deadline=_on_anyio_clock(at))
+
+
+def _move(scope: anyio.CancelScope, at: float | None) -> None:
+    scope.deadline = _on_anyio_clock(at)
+
+
+def _on_anyio_clock(at: float | None) -> float:
+    return math.inf if at is None else anyio.current_time() + (at - time.monotonic())
+
+
+def _before(
+    next_chunk: Callable[[], Awaitable[bytes]], at: float, reply: Reply, total: float | None
+) -> Callable[[], Awaitable[bytes]]:
+    """``next_chunk`` that ends the reply once the total deadline ``at`` passes.
+
+    A closure, not a method: a stream must not reference itself (it would
+    outlive a ``break`` until the garbage collector runs).
+    """
+
+    async def before() -> bytes:
+        with _until(at):
+            return await next_chunk()
+        raise reply.timed_out("total", total)
+
+    return before
 
 
 async def _no_chunk() -> bytes:
@@ -333,6 +386,10 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
         self._done = False
         self._chunks = _aiter_bytes(self._response)
         self._next_chunk = self._chunks.__anext__
+        if self._deadline is not None:  # each read ends by it, not only each chunk
+            self._next_chunk = _before(
+                self._next_chunk, self._deadline, self._reply, self._timeout.total
+            )
 
     def __del__(self) -> None:
         # Dropped while open (``break`` with no reference kept): hand the response

@@ -34,9 +34,10 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     elif len(value) > _MAX_LENGTH:
         return None
     else:
-        seconds = _date_seconds(value, time.time() if now is None else now)
-        if seconds is None:
+        date = _date_seconds(value, time.time() if now is None else now)
+        if date is None:
             return None
+        seconds = date
     return min(max(0.0, seconds), MAX_RETRY_AFTER)
 
 
