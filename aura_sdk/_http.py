@@ -365,4 +365,5 @@ def error_from_response(response: httpx.Response, body: bytes, secret: str) -> A
         response=response,
         secret=secret,
         retry_after=response.headers.get("retry-after"),
+        location=response.headers.get("location"),
     )
