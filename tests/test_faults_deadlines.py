@@ -272,10 +272,14 @@ async def test_async_chunk_that_arrives_with_the_deadline_is_kept() -> None:
 # -- redirects are never followed ---------------------------------------------------
 
 
-def redirect_to(status: str, target: HostileServer) -> Script:
+def redirect_to(status: str, target: HostileServer) -> Callable[[Peer], None]:
     location = f"http://bob:hunter2@127.0.0.1:{target.port}/api/chat"
     answer = head(status, {"Location": location, "Content-Length": "0"}, chunked=False)
-    return lambda peer: peer.send(answer)
+
+    def script(peer: Peer) -> None:
+        peer.send(answer)
+
+    return script
 
 
 REDIRECTS = ["301 Moved Permanently", "302 Found", "303 See Other", "307 Temporary Redirect"]
@@ -295,8 +299,7 @@ def _check_redirect(error: APIStatusError, status: str, target: HostileServer) -
 @pytest.mark.parametrize("status", REDIRECTS)
 @pytest.mark.parametrize("follow", [True, False], ids=["follows", "default"])
 def test_sync_redirect_is_an_error_never_followed(status: str, follow: bool) -> None:
-    with hostile(lambda peer: None) as target, hostile(Recorder(lambda p: True)) as origin:
-        origin.script = redirect_to(status, target)
+    with hostile(lambda peer: None) as target, hostile(redirect_to(status, target)) as origin:
         with httpx.Client(follow_redirects=follow) as http:
             client = AuraClient(base_url=origin.base_url, http_client=http, max_retries=NO_WAIT)
             with pytest.raises(APIStatusError) as info:
@@ -309,8 +312,7 @@ def test_sync_redirect_is_an_error_never_followed(status: str, follow: bool) -> 
 @pytest.mark.parametrize("status", REDIRECTS)
 @pytest.mark.parametrize("follow", [True, False], ids=["follows", "default"])
 async def test_async_redirect_is_an_error_never_followed(status: str, follow: bool) -> None:
-    with hostile(lambda peer: None) as target, hostile(Recorder(lambda p: True)) as origin:
-        origin.script = redirect_to(status, target)
+    with hostile(lambda peer: None) as target, hostile(redirect_to(status, target)) as origin:
         async with httpx.AsyncClient(follow_redirects=follow) as http:
             client = AsyncAuraClient(
                 base_url=origin.base_url, http_client=http, max_retries=NO_WAIT
@@ -348,8 +350,9 @@ REFUSED: list[object] = [
 @pytest.mark.parametrize("name", FIELDS)
 @pytest.mark.parametrize("value", REFUSED, ids=repr)
 def test_limit_that_no_clock_holds_is_refused(name: str, value: object) -> None:
+    kwargs: dict[str, Any] = {name: value}
     with pytest.raises(AuraValidationError, match=f"timeout.{name}"):
-        Timeout(**{name: value})
+        Timeout(**kwargs)
 
 
 @pytest.mark.parametrize("value", [*REFUSED, math.inf, None], ids=repr)
