@@ -38,14 +38,23 @@ PAD = {"X-Pad": "p" * 100}  # a head of ~150 bytes: ~3 s when trickled
 Script = Callable[[Peer], bool]  # True: it sent everything (the limit did not hold)
 
 
+def drip(peer: Peer, data: bytes) -> bool:
+    """``data`` a byte at a time; True once the last byte is out (the limit did not hold)."""
+    for i in range(len(data)):
+        if (i and peer.sleep(EVERY)) or not peer.send(data[i : i + 1]):
+            return False
+    return True
+
+
 def trickled_head(peer: Peer) -> bool:
-    return peer.trickle(head(headers=PAD) + chunked(b"late"), EVERY)
+    done = drip(peer, head(headers=PAD))
+    peer.send(chunked(b"late"))
+    return done
 
 
 def trickled_error_body(peer: Peer) -> bool:
-    body = b"e" * 100
     status = head("500 Internal Server Error", {"Content-Length": "100"}, chunked=False)
-    return peer.send(status) and peer.trickle(body, EVERY)
+    return peer.send(status) and drip(peer, b"e" * 100)
 
 
 def silent_error_body(peer: Peer) -> bool:
@@ -54,9 +63,8 @@ def silent_error_body(peer: Peer) -> bool:
 
 
 def trickled_models_body(peer: Peer) -> bool:
-    body = b"[" + b" " * 98 + b"]"
     ok = head(headers={"Content-Length": "100", "Content-Type": "application/json"}, chunked=False)
-    return peer.send(ok) and peer.trickle(body, EVERY)
+    return peer.send(ok) and drip(peer, b"[" + b" " * 98 + b"]")
 
 
 def silent_models_body(peer: Peer) -> bool:
@@ -67,8 +75,11 @@ def silent_models_body(peer: Peer) -> bool:
 def trickled_chunk_header(peer: Peer) -> bool:
     # No body bytes reach the caller while a chunk's header line trickles (here a
     # long chunk extension), so only a deadline on each socket read can end it.
-    line = b"5;" + b"a" * 100 + b"\r\nworld\r\n" + chunked()
-    return peer.send(head() + chunked(b"Hel", end=False)) and peer.trickle(line, EVERY)
+    if not peer.send(head() + chunked(b"Hel", end=False)):
+        return False
+    done = drip(peer, b"5;" + b"a" * 100 + b"\r\n")
+    peer.send(b"world\r\n" + chunked())
+    return done
 
 
 @dataclass(frozen=True)
@@ -219,7 +230,7 @@ async def test_async(case: Trickle, own: bool) -> None:
 
 
 def short_trickled_head(peer: Peer) -> bool:
-    return peer.trickle(head() + chunked(b"late"), EVERY)
+    return drip(peer, head()) and peer.send(chunked(b"late"))
 
 
 def test_sync_caller_http_client_head_is_checked_when_it_arrives() -> None:
