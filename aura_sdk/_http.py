@@ -13,7 +13,6 @@ from functools import lru_cache
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 
-import httpcore
 import httpx
 
 from ._exceptions import APIConnectionError, APIStatusError, APITimeoutError, TimeoutLimit
@@ -22,6 +21,8 @@ from ._status import status_error
 if TYPE_CHECKING:
     import ssl
     from collections.abc import Iterable
+
+    import httpcore  # imported by httpx only when a client is made: so here
 
     from ._reply import Reply
     from ._request import RequestSpec
@@ -223,11 +224,13 @@ def bounded_chunks(chunks: Iterator[bytes], at: float) -> Iterator[bytes]:
         yield data
 
 
-class _DeadlineStream(httpcore.NetworkStream):
+class _DeadlineStream:
     """A socket whose every wait ends by the current deadline, not only by its own timeout.
 
     httpcore applies a timeout to each socket read; a head or body trickled a
-    byte at a time would outlast any limit. Outside an SDK call it is the plain stream.
+    byte at a time would outlast any limit. Outside an SDK call it is the plain
+    stream. (An ``httpcore.NetworkStream`` by its methods: httpcore is imported
+    only once httpx makes a client, and importing it pulls in trio if installed.)
     """
 
     def __init__(self, stream: httpcore.NetworkStream) -> None:
@@ -241,11 +244,11 @@ class _DeadlineStream(httpcore.NetworkStream):
                 return self._stream.read(max_bytes, timeout)
             try:
                 return self._stream.read(max_bytes, left)
-            except httpcore.ReadTimeout:
+            except _httpcore().ReadTimeout:
                 continue  # woken a hair early: ``_left`` raises once it has passed
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        left = _left(_current.get(), timeout, httpcore.WriteTimeout)
+        left = _left(_current.get(), timeout, write=True)
         self._stream.write(buffer, timeout if left is _OWN else left)
 
     def close(self) -> None:
@@ -256,7 +259,7 @@ class _DeadlineStream(httpcore.NetworkStream):
         ssl_context: ssl.SSLContext,
         server_hostname: str | None = None,
         timeout: float | None = None,
-    ) -> httpcore.NetworkStream:
+    ) -> _DeadlineStream:
         return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, timeout))
 
     def get_extra_info(self, info: str) -> Any:
@@ -266,19 +269,26 @@ class _DeadlineStream(httpcore.NetworkStream):
 _OWN: Any = object()
 
 
-def _left(
-    bound: _Deadline | None, timeout: float | None, error: type = httpcore.ReadTimeout
-) -> Any:
+def _httpcore() -> Any:
+    import httpcore  # imported already, by the transport calling us
+
+    return httpcore
+
+
+def _left(bound: _Deadline | None, timeout: float | None, *, write: bool = False) -> Any:
     """The wait allowed now: ``_OWN`` (the transport's own timeout) or the time left."""
     if bound is None or bound.at is None:
         return _OWN
     left = bound.at - monotonic()
     if left <= 0:
-        raise error("the SDK's deadline passed")
+        core = _httpcore()
+        raise (core.WriteTimeout if write else core.ReadTimeout)("the SDK's deadline passed")
     return _OWN if timeout is not None and timeout <= left else left
 
 
-class _DeadlineBackend(httpcore.NetworkBackend):
+class _DeadlineBackend:
+    """An ``httpcore.NetworkBackend`` whose streams are ``_DeadlineStream``s."""
+
     def __init__(self, backend: httpcore.NetworkBackend) -> None:
         self._backend = backend
 
@@ -289,13 +299,13 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         timeout: float | None = None,
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
+    ) -> _DeadlineStream:
         stream = self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
         return _DeadlineStream(stream)
 
     def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.NetworkStream:
+    ) -> _DeadlineStream:
         return _DeadlineStream(self._backend.connect_unix_socket(path, timeout, socket_options))
 
     def sleep(self, seconds: float) -> None:
@@ -309,14 +319,14 @@ def bind_deadlines(http: httpx.Client) -> None:
     any proxy's). Only for a client the SDK made: a caller's own ``http_client``
     is left as it is (its waits are bounded per socket read, as httpx does).
     """
-    transports = [http._transport, *http._mounts.values()]
+    # httpx's private attributes, read defensively: without them the limits
+    # still hold per socket read, as for a caller's client.
+    transports = [getattr(http, "_transport", None), *getattr(http, "_mounts", {}).values()]
     for transport in transports:
-        pool = getattr(transport, "_pool", None)
-        backend = getattr(pool, "_network_backend", None)
-        if isinstance(backend, httpcore.NetworkBackend) and not isinstance(
-            backend, _DeadlineBackend
-        ):
-            pool._network_backend = _DeadlineBackend(backend)  # type: ignore[union-attr]
+        pool: Any = getattr(transport, "_pool", None)
+        backend: Any = getattr(pool, "_network_backend", None)
+        if hasattr(backend, "connect_tcp") and not isinstance(backend, _DeadlineBackend):
+            pool._network_backend = _DeadlineBackend(backend)
 
 
 def is_identity(response: httpx.Response) -> bool:
