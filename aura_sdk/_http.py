@@ -149,10 +149,11 @@ _current: ContextVar[_Deadline | None] = ContextVar("aura_sdk_deadline", default
 class HeadClock(_Deadline):
     """The deadline of a response head: ``response`` seconds from when the wait begins.
 
-    Until then (pool, connect, sending) only the total deadline applies; the
-    transport's trace (``http11.receive_response_headers.started``) starts the
-    clock. The async facade moves its cancel scope (``scope_deadline``) with it;
-    the sync one reads ``at`` in ``_DeadlineStream``.
+    httpcore's trace (``http11.receive_response_headers.started``) says when
+    that is. Before it (pool, connect, sending), or with a transport that has no
+    trace, the deadline is the sum of those phases' limits and ``response``;
+    never past the total deadline. The async facade moves its cancel scope with
+    it (``moved``); the sync one reads ``at`` in ``_DeadlineStream``.
     """
 
     __slots__ = ("_response", "_total", "moved")
