@@ -239,6 +239,8 @@ class _DeadlineStream:
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         bound = _current.get()
+        if bound is None:  # outside an SDK call, or no deadline: as fast as the plain stream
+            return self._stream.read(max_bytes, timeout)
         while True:
             left = _left(bound, timeout)
             if left is _OWN:
