@@ -5,7 +5,9 @@ It mirrors ``AuraClient`` method for method; a test compares the two surfaces.
 
 from __future__ import annotations
 
+import math
 import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -18,6 +20,7 @@ from ._exceptions import AuraUsageError
 from ._http import (
     DEFAULT_LIMITS,
     TRANSPORT_ERRORS,
+    HeadClock,
     abody_chunks,
     build_request,
     connection_error,
@@ -26,6 +29,7 @@ from ._http import (
     pool_of,
     release_stuck_connections,
     set_body_timeout,
+    timeout_error,
 )
 from ._models import DEFAULT_MODEL, Model
 from ._request import models_request, request_headers
@@ -168,12 +172,15 @@ class AsyncAuraClient(BaseClient):
         buffer = BodyBuffer(self._max_response_bytes, self._config.api_key)
         chunks = _aiter_bytes(response, buffer.limit)
         try:
-            async for chunk in chunks:
-                buffer.add(chunk)
+            with _until(budget.deadline) as scope:
+                async for chunk in chunks:
+                    buffer.add(chunk)
         except TRANSPORT_ERRORS as exc:
-            raise connection_error(exc, budget) from exc
+            raise connection_error(exc, budget, body=True) from exc
         finally:
             await _aclose(chunks, response)
+        if scope.cancelled_caught:
+            raise timeout_error(budget, "total")
         return parse_models(bytes(buffer.data), self._config.api_key)
 
     async def aclose(self) -> None:
@@ -228,18 +235,27 @@ class AsyncAuraClient(BaseClient):
         while True:
             attempts.start()
             error: APIError
+            response: httpx.Response | None = None
+            clock = HeadClock(budget)
             try:
-                request = build_request(self._http, spec, budget, own=self._owns_http)
-                response = await self._send(request)
+                request = build_request(self._http, spec, budget, own=self._owns_http, clock=clock)
+                # The head's deadline, for any transport: httpcore's trace moves it
+                # to ``response`` seconds from when the wait for the head begins.
+                with _until(clock.at) as scope:
+                    clock.moved = lambda at: _move(scope, at)
+                    response = await self._send(request)
             except TRANSPORT_ERRORS as exc:
                 error = connection_error(exc, budget)
                 error.__cause__ = exc
             else:
-                if response.is_success:
+                if response is None:  # the scope's deadline passed
+                    error = timeout_error(budget, "response")
+                elif response.is_success:
                     attempts.succeeded(response.status_code)
                     set_body_timeout(response, budget)
                     return response, attempts.retries
-                error = await self._status_error(response)
+                else:
+                    error = await self._status_error(response, budget)
             await anyio.sleep(attempts.failed(error))
 
     async def _send(self, request: httpx.Request) -> httpx.Response:
@@ -252,29 +268,33 @@ class AsyncAuraClient(BaseClient):
         retry, and nothing was written (see ``_Waiter.trace``). Only a send that
         may wait pays for this (a cancel scope costs more than the whole send).
         """
+        # Never a redirect, even if the caller's http_client follows them: the
+        # body (the prompt, maybe the key) must not go elsewhere.
+        send = self._http.send
         pool = self._pool
         if pool is None:
-            return await self._http.send(request, stream=True)
+            return await send(request, stream=True, follow_redirects=False)
         if not may_queue(pool):
             try:
-                return await self._http.send(request, stream=True)
+                return await send(request, stream=True, follow_redirects=False)
             except BaseException:
                 self._release_stuck(pool)
                 raise
         waiters = self._waiters
+        inner = request.extensions.get("trace")  # the head's clock
         while True:
-            waiter = _Waiter(waiters, request)
+            waiter = _Waiter(waiters, request, inner)
             request.extensions["trace"] = waiter.trace
             waiters[waiter] = None
             sent = False
             try:
                 with anyio.CancelScope() as waiter.scope:
-                    response = await self._http.send(request, stream=True)
+                    response = await send(request, stream=True, follow_redirects=False)
                     sent = True
                     return response
             finally:
                 waiters.pop(waiter, None)
-                request.extensions.pop("trace", None)
+                _set_trace(request, inner)
                 if not sent:
                     self._release_stuck(pool)
             await self._reap()
@@ -294,15 +314,17 @@ class AsyncAuraClient(BaseClient):
             if waiter.scope is not None:
                 waiter.scope.cancel()
 
-    async def _status_error(self, response: httpx.Response) -> APIError:
+    async def _status_error(self, response: httpx.Response, budget: Budget) -> APIError:
         limit = error_body_limit(self._max_response_bytes)
         body = bytearray()
         chunks = _aiter_bytes(response, limit)  # bounded, as received and decoded
+        set_body_timeout(response, budget)
         try:
-            async for chunk in chunks:
-                body += chunk
-                if len(body) >= limit:
-                    break
+            with _until(budget.deadline):
+                async for chunk in chunks:
+                    body += chunk
+                    if len(body) >= limit:
+                        break
         except TRANSPORT_ERRORS:
             pass  # the status line already says what went wrong
         finally:
@@ -313,11 +335,17 @@ class AsyncAuraClient(BaseClient):
 class _Waiter:
     """One send of ``AsyncAuraClient._send``, while it may wait in the pool's queue."""
 
-    __slots__ = ("request", "scope", "waiters", "woken")
+    __slots__ = ("inner", "request", "scope", "waiters", "woken")
 
-    def __init__(self, waiters: dict[_Waiter, None], request: httpx.Request) -> None:
+    def __init__(
+        self,
+        waiters: dict[_Waiter, None],
+        request: httpx.Request,
+        inner: Callable[[str, object], Awaitable[None]] | None,
+    ) -> None:
         self.waiters = waiters
         self.request = request
+        self.inner = inner  # the request's own trace (the head's clock), passed every event
         self.scope: anyio.CancelScope | None = None
         self.woken = False
 
@@ -329,10 +357,52 @@ class _Waiter:
         from then on the send may not be woken. Woken just before (the pool
         handed it a connection in the same instant), it ends here, unsent.
         """
-        self.request.extensions.pop("trace", None)
+        _set_trace(self.request, self.inner)
         self.waiters.pop(self, None)
         if self.woken:
             await anyio.lowlevel.checkpoint_if_cancelled()
+        if self.inner is not None:
+            await self.inner(name, info)
+
+
+def _set_trace(request: httpx.Request, trace: object) -> None:
+    if trace is None:
+        request.extensions.pop("trace", None)
+    else:
+        request.extensions["trace"] = trace
+
+
+def _until(at: float | None) -> anyio.CancelScope:
+    """A cancel scope that ends at ``at``, a ``time.monotonic()`` instant (None: never).
+
+    anyio's clock is not ``time.monotonic()`` under trio, hence the conversion.
+    """
+    return anyio.CancelScope(deadline=_on_anyio_clock(at))
+
+
+def _move(scope: anyio.CancelScope, at: float | None) -> None:
+    scope.deadline = _on_anyio_clock(at)
+
+
+def _on_anyio_clock(at: float | None) -> float:
+    return math.inf if at is None else anyio.current_time() + (at - time.monotonic())
+
+
+def _before(
+    next_chunk: Callable[[], Awaitable[bytes]], at: float, reply: Reply, total: float | None
+) -> Callable[[], Awaitable[bytes]]:
+    """``next_chunk`` that ends the reply once the total deadline ``at`` passes.
+
+    A closure, not a method: a stream must not reference itself (it would
+    outlive a ``break`` until the garbage collector runs).
+    """
+
+    async def before() -> bytes:
+        with _until(at):
+            return await next_chunk()
+        raise reply.timed_out("total", total)
+
+    return before
 
 
 async def _no_chunk() -> bytes:
@@ -470,6 +540,10 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
         self._done = False
         self._chunks = _aiter_bytes(self._response, self._reply.max_bytes)
         self._next_chunk = self._chunks.__anext__
+        if self._deadline is not None:  # each read ends by it, not only each chunk
+            self._next_chunk = _before(
+                self._next_chunk, self._deadline, self._reply, self._timeout.total
+            )
 
     def __del__(self) -> None:
         # Dropped while open (``break`` with no reference kept): hand the response

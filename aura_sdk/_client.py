@@ -14,12 +14,17 @@ from ._base import DEFAULT_MAX_RESPONSE_BYTES, BaseClient, BaseStream
 from ._http import (
     DEFAULT_LIMITS,
     TRANSPORT_ERRORS,
+    HeadClock,
+    bind_deadlines,
     body_chunks,
+    bounded_chunks,
     build_request,
     connection_error,
+    deadline,
     error_from_response,
     interrupt,
     set_body_timeout,
+    timeout_error,
 )
 from ._models import DEFAULT_MODEL, Model
 from ._request import models_request, request_headers
@@ -80,11 +85,12 @@ class AuraClient(BaseClient):
             max_response_bytes=max_response_bytes,
         )
         self._owns_http = http_client is None
-        self._http = (
-            httpx.Client(proxy=proxy, limits=DEFAULT_LIMITS, headers=request_headers(self._config))
-            if http_client is None
-            else http_client
-        )
+        if http_client is None:
+            http_client = httpx.Client(
+                proxy=proxy, limits=DEFAULT_LIMITS, headers=request_headers(self._config)
+            )
+            bind_deadlines(http_client)  # a trickled head or body cannot outlast a limit
+        self._http = http_client
 
     def stream(
         self,
@@ -144,10 +150,11 @@ class AuraClient(BaseClient):
         buffer = BodyBuffer(self._max_response_bytes, self._config.api_key)
         with _closing(response):
             try:
-                for chunk in body_chunks(response, buffer.limit):
-                    buffer.add(chunk)
+                with deadline(budget.deadline):
+                    for chunk in body_chunks(response, buffer.limit):
+                        buffer.add(chunk)
             except TRANSPORT_ERRORS as exc:
-                raise connection_error(exc, budget) from exc
+                raise connection_error(exc, budget, body=True) from exc
         return parse_models(bytes(buffer.data), self._config.api_key)
 
     def close(self) -> None:
@@ -180,30 +187,39 @@ class AuraClient(BaseClient):
         while True:
             attempts.start()
             error: APIError
+            clock = HeadClock(budget)
+            request = build_request(self._http, spec, budget, own=self._owns_http, clock=clock)
             try:
-                response = self._http.send(
-                    build_request(self._http, spec, budget, own=self._owns_http), stream=True
-                )
+                with deadline(clock):
+                    # Never a redirect, even if the caller's http_client follows them:
+                    # the body (the prompt, maybe the key) must not go elsewhere.
+                    response = self._http.send(request, stream=True, follow_redirects=False)
             except TRANSPORT_ERRORS as exc:
                 error = connection_error(exc, budget)
                 error.__cause__ = exc
             else:
-                if response.is_success:
+                if clock.passed():  # a caller's http_client bounds each read, not the head
+                    response.close()
+                    error = timeout_error(budget, "response")
+                elif response.is_success:
                     attempts.succeeded(response.status_code)
                     set_body_timeout(response, budget)
                     return response, attempts.retries
-                error = self._status_error(response)
+                else:
+                    error = self._status_error(response, budget)
             time.sleep(attempts.failed(error))
 
-    def _status_error(self, response: httpx.Response) -> APIError:
+    def _status_error(self, response: httpx.Response, budget: Budget) -> APIError:
         limit = error_body_limit(self._max_response_bytes)
         with _closing(response):
             body = bytearray()
+            set_body_timeout(response, budget)
             try:
-                for chunk in body_chunks(response, limit):  # bounded, as received and decoded
-                    body += chunk
-                    if len(body) >= limit:
-                        break
+                with deadline(budget.deadline):
+                    for chunk in body_chunks(response, limit):  # bounded, received and decoded
+                        body += chunk
+                        if len(body) >= limit:
+                            break
             except TRANSPORT_ERRORS:
                 pass  # the status line already says what went wrong
         return error_from_response(response, bytes(body[:limit]), self._config.api_key)
@@ -304,6 +320,8 @@ class Stream(BaseStream, Iterator[str]):
         # Dropping these unclosed (``break`` with no reference kept) runs their
         # close(), which makes httpcore give the connection back at once.
         self._chunks = body_chunks(self._response, self._reply.max_bytes)
+        if self._deadline is not None:  # each read ends by it, not only each chunk
+            self._chunks = bounded_chunks(self._chunks, self._deadline)
 
 
 class _Body:

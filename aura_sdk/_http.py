@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator, Iterator
-from contextlib import suppress
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from time import monotonic
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -26,7 +28,10 @@ from ._secrets import scrub, scrub_chain
 from ._status import status_error
 
 if TYPE_CHECKING:
-    import httpcore
+    import ssl
+    from collections.abc import Iterable
+
+    import httpcore  # imported by httpx only when a client is made: so here
 
     from ._reply import Reply
     from ._request import RequestSpec
@@ -35,10 +40,14 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_LIMITS",
     "TRANSPORT_ERRORS",
+    "HeadClock",
     "abody_chunks",
+    "bind_deadlines",
     "body_chunks",
+    "bounded_chunks",
     "build_request",
     "connection_error",
+    "deadline",
     "error_from_response",
     "interrupt",
     "is_identity",
@@ -46,6 +55,7 @@ __all__ = [
     "pool_of",
     "release_stuck_connections",
     "set_body_timeout",
+    "timeout_error",
 ]
 
 DEFAULT_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
@@ -63,13 +73,19 @@ _PHASES: dict[type[httpx.TimeoutException], TimeoutLimit] = {
 
 
 def build_request(
-    http: httpx.Client | httpx.AsyncClient, spec: RequestSpec, budget: Budget, *, own: bool
+    http: httpx.Client | httpx.AsyncClient,
+    spec: RequestSpec,
+    budget: Budget,
+    *,
+    own: bool,
+    clock: HeadClock | None = None,
 ) -> httpx.Request:
     """The request, with the limits that apply until its status line arrives.
 
     ``own``: the SDK made ``http`` with ``spec.headers`` as its default headers,
     so they need not be merged again for each request (which costs more than all
-    the SDK's other work on a request).
+    the SDK's other work on a request). ``clock``: started by httpcore's trace
+    when the wait for the head begins.
     """
     return http.build_request(
         spec.method,
@@ -77,6 +93,7 @@ def build_request(
         headers=None if own else spec.headers,
         content=spec.content,
         timeout=_timeout(*budget.request().values()),
+        extensions=None if clock is None else {"trace": clock.tracer(http)},
     )
 
 
@@ -100,23 +117,23 @@ def set_body_timeout(response: httpx.Response, budget: Budget) -> None:
 
 
 def connection_error(
-    exc: BaseException, budget: Budget, reply: Reply | None = None
+    exc: BaseException, budget: Budget, reply: Reply | None = None, *, body: bool = False
 ) -> APIConnectionError:
     """The SDK's error for a transport failure; mid-body (``reply`` given) it carries the text.
 
     No secret shows: the message is scrubbed, and so are the messages of ``exc``
     and of the exceptions it was raised from (they become the error's cause).
+    ``body``: the failure came while reading a body (a read timeout is ``read``,
+    not ``response``), as for ``models()``.
     """
     scrub_chain(exc)
     if isinstance(exc, httpx.TimeoutException):
         phase = _PHASES.get(type(exc), "read")
-        if reply is not None and phase == "response":
+        if (body or reply is not None) and phase == "response":
             phase = "read"
-        limit, seconds = budget.fired(phase)
         if reply is not None:
-            return reply.timed_out(limit, seconds)
-        after = "" if seconds is None else f" after {seconds:g}s"
-        return APITimeoutError(f"{limit} timeout{after}", limit=limit, seconds=seconds)
+            return reply.timed_out(*budget.fired(phase))
+        return timeout_error(budget, phase)
     if isinstance(exc, BodyTooLarge):
         why = f"the body passed max_response_bytes={exc.limit} as received, still encoded"
         if reply is not None:
@@ -128,6 +145,212 @@ def connection_error(
     if reply is not None:
         return reply.interrupted(detail)
     return APIConnectionError(f"connection error: {detail}")
+
+
+def timeout_error(budget: Budget, phase: TimeoutLimit) -> APITimeoutError:
+    """``APITimeoutError`` for a limit that fired in ``phase`` (``total`` if it has passed)."""
+    limit, seconds = budget.fired(phase)
+    after = "" if seconds is None else f" after {seconds:g}s"
+    return APITimeoutError(f"{limit} timeout{after}", limit=limit, seconds=seconds)
+
+
+class _Deadline:
+    """A ``time.monotonic()`` instant every socket wait must end by (None: none)."""
+
+    __slots__ = ("at",)
+
+    def __init__(self, at: float | None) -> None:
+        self.at = at
+
+
+_current: ContextVar[_Deadline | None] = ContextVar("aura_sdk_deadline", default=None)
+"""The deadline of the sync call under way in this thread, read by ``_DeadlineStream``."""
+
+
+class HeadClock(_Deadline):
+    """The deadline of a response head: ``response`` seconds from when the wait begins.
+
+    httpcore's trace (``http11.receive_response_headers.started``) says when
+    that is. Before it (pool, connect, sending), or with a transport that has no
+    trace, the deadline is the sum of those phases' limits and ``response``;
+    never past the total deadline. The async facade moves its cancel scope with
+    it (``moved``); the sync one reads ``at`` in ``_DeadlineStream``.
+    """
+
+    __slots__ = ("_response", "_total", "moved")
+
+    def __init__(self, budget: Budget) -> None:
+        t = budget.timeout
+        self._response = t.response
+        self._total = budget.deadline
+        # Until the trace says the wait for the head began (or with a transport that
+        # has no trace): every phase before the head, then the head.
+        phases = (t.pool, t.connect, t.write, t.response)
+        at = None if None in phases else monotonic() + sum(p for p in phases if p is not None)
+        super().__init__(_earlier(at, self._total))
+        self.moved: Any = None  # async: a callback taking the new deadline
+
+    def start(self) -> None:
+        if self._response is None:
+            return
+        self.at = _earlier(monotonic() + self._response, self._total)
+        if self.moved is not None:
+            self.moved(self.at)
+
+    def tracer(self, http: httpx.Client | httpx.AsyncClient) -> Any:
+        """httpcore's ``trace`` extension for ``http``'s requests (a coroutine for async)."""
+        return self._atrace if isinstance(http, httpx.AsyncClient) else self._trace
+
+    def _trace(self, name: str, info: object) -> None:
+        if name.endswith(".receive_response_headers.started"):
+            self.start()
+
+    async def _atrace(self, name: str, info: object) -> None:
+        self._trace(name, info)
+
+    def passed(self) -> bool:
+        """The head came too late (with a transport that does not enforce the deadline)."""
+        return self.at is not None and monotonic() >= self.at
+
+
+def _earlier(a: float | None, b: float | None) -> float | None:
+    if a is None:
+        return b
+    return a if b is None else min(a, b)
+
+
+@contextmanager
+def deadline(clock: _Deadline | float | None) -> Iterator[None]:
+    """Every socket wait of the SDK's own sync client, inside, ends by ``clock``."""
+    if clock is None:
+        yield
+        return
+    token = _current.set(clock if isinstance(clock, _Deadline) else _Deadline(clock))
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def bounded_chunks(chunks: Iterator[bytes], at: float) -> Iterator[bytes]:
+    """``chunks``, each read under ``deadline(at)`` (a generator does not keep it between)."""
+    bound = _Deadline(at)
+    while True:
+        token = _current.set(bound)
+        try:
+            data = next(chunks)
+        except StopIteration:
+            return
+        finally:
+            _current.reset(token)
+        yield data
+
+
+class _DeadlineStream:
+    """A socket whose every wait ends by the current deadline, not only by its own timeout.
+
+    httpcore applies a timeout to each socket read; a head or body trickled a
+    byte at a time would outlast any limit. Outside an SDK call it is the plain
+    stream. (An ``httpcore.NetworkStream`` by its methods: httpcore is imported
+    only once httpx makes a client, and importing it pulls in trio if installed.)
+    """
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        bound = _current.get()
+        if bound is None:  # outside an SDK call, or no deadline: as fast as the plain stream
+            return self._stream.read(max_bytes, timeout)
+        while True:
+            left = _left(bound, timeout)
+            if left is _OWN:
+                return self._stream.read(max_bytes, timeout)
+            try:
+                return self._stream.read(max_bytes, left)
+            except _httpcore().ReadTimeout:
+                continue  # woken a hair early: ``_left`` raises once it has passed
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        left = _left(_current.get(), timeout, write=True)
+        self._stream.write(buffer, timeout if left is _OWN else left)
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> _DeadlineStream:
+        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+_OWN: Any = object()
+
+
+def _httpcore() -> Any:
+    import httpcore  # imported already, by the transport calling us
+
+    return httpcore
+
+
+def _left(bound: _Deadline | None, timeout: float | None, *, write: bool = False) -> Any:
+    """The wait allowed now: ``_OWN`` (the transport's own timeout) or the time left."""
+    if bound is None or bound.at is None:
+        return _OWN
+    left = bound.at - monotonic()
+    if left <= 0:
+        core = _httpcore()
+        raise (core.WriteTimeout if write else core.ReadTimeout)("the SDK's deadline passed")
+    return _OWN if timeout is not None and timeout <= left else left
+
+
+class _DeadlineBackend:
+    """An ``httpcore.NetworkBackend`` whose streams are ``_DeadlineStream``s."""
+
+    def __init__(self, backend: httpcore.NetworkBackend) -> None:
+        self._backend = backend
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> _DeadlineStream:
+        stream = self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
+        return _DeadlineStream(stream)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> _DeadlineStream:
+        return _DeadlineStream(self._backend.connect_unix_socket(path, timeout, socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+def bind_deadlines(http: httpx.Client) -> None:
+    """Make the SDK's own sync client honour ``deadline()`` on every socket wait.
+
+    Wraps the network backend of each of its httpcore pools (the main one and
+    any proxy's). Only for a client the SDK made: a caller's own ``http_client``
+    is left as it is (its waits are bounded per socket read, as httpx does).
+    """
+    # httpx's private attributes, read defensively: without them the limits
+    # still hold per socket read, as for a caller's client.
+    transports = [getattr(http, "_transport", None), *getattr(http, "_mounts", {}).values()]
+    for transport in transports:
+        pool: Any = getattr(transport, "_pool", None)
+        backend: Any = getattr(pool, "_network_backend", None)
+        if hasattr(backend, "connect_tcp") and not isinstance(backend, _DeadlineBackend):
+            pool._network_backend = _DeadlineBackend(backend)
 
 
 def is_identity(response: httpx.Response) -> bool:
@@ -214,6 +437,7 @@ def error_from_response(response: httpx.Response, body: bytes, secret: str) -> A
         response=response,
         secret=secret,
         retry_after=response.headers.get("retry-after"),
+        location=response.headers.get("location"),
     )
 
 

@@ -78,7 +78,7 @@ class Reply(UTF8Decoder):
         The sync stream's loop (a generator resumes for less than a method call
         costs). With ``deadline`` (a ``time.monotonic()`` value), a chunk that
         arrives after it ends the reply with ``StreamTimeoutError`` (``total`` is
-        the limit's value, for the message).
+        the limit's value, for the message), whose ``.text`` includes that chunk.
         """
         parts = self._parts
         errors = self._errors
@@ -95,10 +95,11 @@ class Reply(UTF8Decoder):
                 raise self._failed(exc) from None
             self._consumed += size
             self._pending = data[used:] if used < len(data) else b""
+            if text:
+                parts.append(text)  # kept even when the deadline fires below
             if deadline is not None and monotonic() >= deadline:
                 raise self.timed_out("total", total)
             if text:
-                parts.append(text)
                 yield text
         tail = self.finish()
         if tail:

@@ -6,6 +6,7 @@ this before handing out any text), so a retry never duplicates output.
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from ._exceptions import (
 )
 from ._logs import logger
 from ._retry_after import parse_retry_after
-from ._timeouts import Budget
+from ._timeouts import MAX_SECONDS, Budget
 from ._validation import is_int
 
 __all__ = ["Attempts", "RetryPolicy", "parse_retry_after"]
@@ -58,10 +59,12 @@ class RetryPolicy:
             )
         for name in ("backoff_base", "backoff_cap", "retry_after_cap"):
             value = getattr(self, name)
-            if not isinstance(value, (int, float)) or value < 0 or value != value:
-                raise AuraValidationError(f"retry.{name}: expected seconds >= 0, got {value!r}")
-        if not 0 <= self.jitter <= 1:
-            raise AuraValidationError(f"retry.jitter: expected 0 to 1, got {self.jitter!r}")
+            if not _is_real(value) or not 0 <= value <= MAX_SECONDS:
+                raise AuraValidationError(
+                    f"retry.{name}: expected seconds from 0 to {MAX_SECONDS:.0f}, got {_show(value)}"
+                )
+        if not _is_real(self.jitter) or not 0 <= self.jitter <= 1:
+            raise AuraValidationError(f"retry.jitter: expected 0 to 1, got {_show(self.jitter)}")
 
     def is_retryable(self, error: AuraError) -> bool:
         if isinstance(error, StreamInterruptedError):
@@ -88,8 +91,27 @@ class RetryPolicy:
         retry_after = error.retry_after if isinstance(error, APIStatusError) else None
         if retry_after is not None:
             return retry_after if retry_after <= self.retry_after_cap else None
-        backoff = min(self.backoff_cap, self.backoff_base * 2.0**retries_taken)
+        # 2.0**1024 overflows: past 2**64 the cap has long been reached anyway.
+        backoff = min(self.backoff_cap, self.backoff_base * 2.0 ** min(retries_taken, 64))
         return backoff * (1.0 - self.jitter * rand())
+
+
+def _is_real(value: object) -> bool:
+    """An int or a float that fits one (not a bool, str, complex, Decimal or NaN)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return not math.isnan(value)
+    except OverflowError:  # an int too large for a float
+        return False
+
+
+def _show(value: object) -> str:
+    """``repr`` for a message, short even for a huge int (whose repr may raise)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return "an int too large"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 class Attempts:

@@ -1,11 +1,27 @@
-"""Parsing ``Retry-After``: seconds, or an HTTP date."""
+"""Parsing ``Retry-After``: seconds, or an HTTP date.
+
+Any header value at all (huge digits, ``1e400``, a date in year 1 or 9999,
+non-ASCII digits, garbage) gives a number of seconds in ``[0, MAX_RETRY_AFTER]``
+or ``None``, never an exception: the header comes from the server.
+"""
 
 from __future__ import annotations
 
+import datetime
 import email.utils
+import math
+import re
 import time
 
-__all__ = ["parse_retry_after"]
+__all__ = ["MAX_RETRY_AFTER", "parse_retry_after"]
+
+MAX_RETRY_AFTER = 1_000_000.0
+"""Longer waits are reported as this (the retry policy gives up long before)."""
+
+# RFC 9110 ``delay-seconds`` is ASCII digits; a sign and a fraction are tolerated.
+# (``float()`` alone would also take "inf", "1e400", "1_0" and Arabic-Indic digits.)
+_SECONDS = re.compile(r"[+-]?[0-9]+(?:\.[0-9]*)?", re.ASCII)
+_MAX_LENGTH = 64  # no HTTP date is longer; the date parser is not fed more
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
@@ -13,14 +29,24 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     if not value:
         return None
     value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        seconds = when.timestamp() - (time.time() if now is None else now)
-    if seconds != seconds:  # NaN
+    if _SECONDS.fullmatch(value):
+        seconds = float(value)  # digits only: never raises, at worst inf
+    elif len(value) > _MAX_LENGTH:
         return None
-    return max(0.0, seconds)
+    else:
+        date = _date_seconds(value, time.time() if now is None else now)
+        if date is None:
+            return None
+        seconds = date
+    return min(max(0.0, seconds), MAX_RETRY_AFTER)
+
+
+def _date_seconds(value: str, now: float) -> float | None:
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:  # "-0000": UTC, says RFC 5322 (and no local clock is asked)
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    seconds = when.timestamp() - now  # aware: plain arithmetic, for any year 1 to 9999
+    return None if math.isnan(seconds) else seconds

@@ -28,7 +28,14 @@ from ._retry_after import parse_retry_after
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["ERROR_BODY_LIMIT", "error_body_limit", "error_message", "redact", "status_error"]
+__all__ = [
+    "ERROR_BODY_LIMIT",
+    "error_body_limit",
+    "error_message",
+    "mask_url",
+    "redact",
+    "status_error",
+]
 
 ERROR_BODY_LIMIT = 64 * 1024
 """At most this much of an error body is read and kept (as received and as decoded)."""
@@ -63,6 +70,22 @@ _AUTH = re.compile(
 def redact(text: str, secret: str) -> str:
     """``text`` with every occurrence of ``secret`` (the API key) masked."""
     return text.replace(secret, "***") if secret else text
+
+
+# ``scheme://user:password@`` (or a bare ``//user@``): the userinfo of a URL.
+_USERINFO = re.compile(r"^((?:[A-Za-z][A-Za-z0-9+.-]*:)?//)[^/?#]*@")
+_LOCATION_LIMIT = 300
+
+
+def mask_url(url: str, secret: str = "") -> str:
+    """``url`` fit for a message: userinfo masked as ``***@``, the key masked, kept short.
+
+    >>> mask_url("https://bob:hunter2@example.com/api?k=1")
+    'https://***@example.com/api?k=1'
+    """
+    url = _USERINFO.sub(r"\1***@", redact(url.strip(), secret))
+    url = "".join(c if c.isprintable() else "?" for c in url)
+    return url if len(url) <= _LOCATION_LIMIT else url[: _LOCATION_LIMIT - 3] + "..."
 
 
 def error_message(body: str) -> str | None:
@@ -103,8 +126,12 @@ def status_error(
     response: httpx.Response | None = None,
     secret: str = "",
     retry_after: str | None = None,
+    location: str | None = None,
 ) -> APIStatusError:
     """The exception for an error answer; its message shows the reason phrase.
+
+    A 3xx is an error too (the SDK never sends the prompt elsewhere): a plain
+    ``APIStatusError`` whose message names its ``location``, masked.
 
     >>> str(status_error(500, "Rate limit reached for requests", "Error"))
     '500 Rate limit reached for requests'
@@ -120,6 +147,9 @@ def status_error(
         message += f": {upstream}"
     elif body and body != "Error" and upstream is None and len(body) <= 200 and body not in reason:
         message += f": {body.strip()}"
+    if 300 <= status < 400:
+        where = "" if location is None else f" to {mask_url(location, secret)}"
+        message += f" (a redirect{where}; the SDK does not follow redirects: check base_url)"
     wait = parse_retry_after(retry_after)
     if wait is not None:
         message += f" (the server asked to wait {wait:g}s)"

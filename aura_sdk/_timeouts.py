@@ -15,15 +15,21 @@ from typing import Union
 
 from ._exceptions import AuraValidationError, TimeoutLimit
 
-__all__ = ["DEFAULT_TIMEOUT", "Budget", "Timeout", "TimeoutTypes", "to_timeout"]
+__all__ = ["DEFAULT_TIMEOUT", "MAX_SECONDS", "Budget", "Timeout", "TimeoutTypes", "to_timeout"]
+
+MAX_SECONDS = 1_000_000.0
+"""The longest finite limit (about 11.5 days): one that every clock the SDK waits
+on (``time_t``, int milliseconds of ``poll``, Windows' ``DWORD``) can hold, so no
+platform ever overflows on it. ``math.inf`` means no limit, like ``None``."""
 
 
 @dataclass(frozen=True)
 class Timeout:
-    """Time limits in seconds; ``None`` switches one off.
+    """Time limits in seconds; ``None`` (or ``math.inf``) switches one off.
 
     - ``connect``: to open the TCP (and TLS) connection;
-    - ``response``: from sending the request to its status line;
+    - ``response``: from sending the request to its status line and headers, as one
+      deadline (a head trickled a byte at a time does not outlast it);
     - ``read``: between two chunks of the reply (ends the server's mid-stream hang);
     - ``write``: to send one piece of the request;
     - ``pool``: to wait for a free connection from the pool;
@@ -31,6 +37,8 @@ class Timeout:
 
     The defaults suit a reply that streams for minutes and never wait forever.
     A bare number sets every limit but ``total``: ``AuraClient(timeout=30)``.
+    A finite limit is at most ``MAX_SECONDS`` (1e6, about 11.5 days); anything
+    else (a bool, a string, ``Decimal``, NaN, <= 0, 1e12) is ``AuraValidationError``.
     """
 
     __slots__ = ("connect", "pool", "read", "response", "total", "write")
@@ -75,9 +83,22 @@ def _check_seconds(where: str, value: object) -> float | None:
         raise AuraValidationError(
             f"{where}: expected seconds as a number, got {type(value).__name__}"
         )
-    if math.isnan(value) or value <= 0:
+    try:
+        seconds = float(value)
+    except OverflowError:  # an int too large for a float: not a usable limit either way
+        raise AuraValidationError(
+            f"{where}: expected at most {MAX_SECONDS:.0f} seconds, got an int too large for a float"
+        ) from None
+    if math.isnan(seconds) or seconds <= 0:
         raise AuraValidationError(f"{where}: expected a positive number of seconds, got {value!r}")
-    return float(value)
+    if seconds == math.inf:
+        return None  # no limit, as None says
+    if seconds > MAX_SECONDS:
+        raise AuraValidationError(
+            f"{where}: expected at most {MAX_SECONDS:.0f} seconds (about 11.5 days), "
+            f"got {seconds:g}; None (or math.inf) switches the limit off"
+        )
+    return seconds
 
 
 DEFAULT_TIMEOUT = Timeout()
@@ -93,7 +114,10 @@ def to_timeout(timeout: object) -> Timeout:
             "timeout: None would wait forever; pass Timeout(read=None) to lift one limit on purpose"
         )
     seconds = _check_seconds("timeout", timeout)
-    assert seconds is not None
+    if seconds is None:  # math.inf
+        raise AuraValidationError(
+            "timeout: inf would wait forever; pass Timeout(read=None) to lift one limit on purpose"
+        )
     return Timeout.of(seconds)
 
 

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import email.utils
+import math
+from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aura_sdk import (
     APIConnectionError,
@@ -17,6 +22,7 @@ from aura_sdk import (
     StreamTimeoutError,
 )
 from aura_sdk._retry import RetryPolicy, parse_retry_after
+from aura_sdk._retry_after import MAX_RETRY_AFTER
 from aura_sdk._status import status_error
 
 NO_JITTER = RetryPolicy(max_retries=3, backoff_base=0.5, backoff_cap=8.0, jitter=0.0)
@@ -101,3 +107,104 @@ def test_retry_after_http_date() -> None:
 )
 def test_parse_retry_after(value: str | None, seconds: float | None) -> None:
     assert parse_retry_after(value) == seconds
+
+
+NOW = 1_700_000_000.0
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        ("9" * 400, MAX_RETRY_AFTER),  # huge digits: more than any cap, not an overflow
+        ("9" * 100_000, MAX_RETRY_AFTER),
+        ("-" + "9" * 400, 0.0),
+        ("1E10", None),  # not delay-seconds
+        ("1e400", None),  # float() would say inf
+        ("inf", None),
+        ("-inf", None),
+        ("Infinity", None),
+        ("0x10", None),
+        ("1_0", None),  # float() would say 10
+        ("\u0661\u0662", None),  # Arabic-Indic 12: float() would say 12
+        ("\uff11", None),  # fullwidth 1
+        ("3\x00", None),
+        ("  7  ", 7.0),
+        ("+5", 5.0),
+        ("Sat, 01 Jan 0001 00:00:00 -0000", 0.0),  # far past (and no zone: UTC)
+        ("Mon, 01 Jan 0001 00:00:00 +2359", 0.0),
+        ("Fri, 31 Dec 9999 23:59:59 GMT", MAX_RETRY_AFTER),  # far future: capped
+        ("Fri, 31 Dec 9999 23:59:59 -0000", MAX_RETRY_AFTER),
+        ("Fri, 31 Dec 99999 23:59:59 GMT", None),  # no such year
+        ("Fri, 31 Dec 9999 23:59:59 +9999", None),  # no such zone
+        ("Tue, 14 Nov 2023 22:13:50 GMT", 30.0),
+        ("Tue, 14 Nov 2023 22:13:50 " + "x" * 100, None),
+        ("Tue, 99 Nov 2023 22:13:50 GMT", None),
+        ("\u00e9t\u00e9", None),
+        ("garbage", None),
+    ],
+)
+def test_retry_after_any_header(value: str, seconds: float | None) -> None:
+    assert parse_retry_after(value, now=NOW) == (
+        None if seconds is None else pytest.approx(seconds)
+    )
+
+
+DATES = st.from_regex(
+    r"\A[A-Za-z]{3}, [0-9]{1,2} [A-Za-z]{3} -?[0-9]{1,6} [0-9]{1,2}:[0-9]{2}(:[0-9]{2})?"
+    r" ?([+-][0-9]{4}|GMT|UT|EST|-0000|[A-Z])?\Z"
+)
+NUMBERS = st.one_of(st.floats(), st.integers()).map(str)
+HEADERS = st.one_of(st.text(), DATES, NUMBERS, st.binary().map(lambda b: b.decode("latin-1")))
+
+
+@settings(max_examples=500, deadline=None)
+@given(HEADERS, st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12))
+def test_retry_after_never_raises_and_is_bounded(value: str, now: float) -> None:
+    seconds = parse_retry_after(value, now=now)
+    assert seconds is None or 0.0 <= seconds <= MAX_RETRY_AFTER
+
+
+@settings(max_examples=200, deadline=None)
+@given(HEADERS)
+def test_status_error_with_any_retry_after(value: str) -> None:
+    error = status_error(503, "Service Unavailable", "Error", retry_after=value)
+    assert error.retry_after is None or 0.0 <= error.retry_after <= MAX_RETRY_AFTER
+    assert "inf" not in str(error)
+    delay = NO_JITTER.delay(0, error)
+    assert delay is None or 0.0 <= delay <= NO_JITTER.retry_after_cap
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"backoff_base": 1e300},
+        {"backoff_base": math.inf},
+        {"backoff_base": 10**400},
+        {"backoff_cap": 1e12},
+        {"backoff_cap": math.nan},
+        {"retry_after_cap": math.inf},
+        {"retry_after_cap": -1},
+        {"backoff_base": True},
+        {"backoff_base": "1"},
+        {"backoff_cap": Decimal("1")},
+        {"jitter": "0.5"},
+        {"jitter": 1j},
+        {"jitter": math.nan},
+        {"jitter": True},
+        {"jitter": 2},
+        {"max_retries": 1.5},
+        {"max_retries": True},
+    ],
+    ids=lambda v: repr(v)[:40],
+)
+def test_retry_policy_that_would_overflow_is_refused(kwargs: dict[str, Any]) -> None:
+    with pytest.raises(AuraValidationError, match="retr"):
+        RetryPolicy(**kwargs)
+
+
+@pytest.mark.parametrize("retries_taken", [0, 63, 64, 1023, 1024, 10**6, 10**30])
+def test_backoff_never_overflows(retries_taken: int) -> None:
+    policy = RetryPolicy(max_retries=10**40, backoff_base=1e6, backoff_cap=1e6, jitter=1.0)
+    delay = policy.delay(retries_taken, APIConnectionError(), rand=lambda: 0.5)
+    assert delay is not None
+    assert 0.0 <= delay <= 1e6
