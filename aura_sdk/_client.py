@@ -10,16 +10,16 @@ import httpx
 
 from ._base import DEFAULT_MAX_RESPONSE_BYTES, BaseClient, BaseStream
 from ._http import (
-    DEFAULT_LIMITS,
     TRANSPORT_ERRORS,
     body_chunks,
     build_request,
     connection_error,
     error_from_response,
+    open_http,
     set_body_timeout,
 )
 from ._models import DEFAULT_MODEL, Model
-from ._request import models_request, request_headers
+from ._request import models_request
 from ._response import parse_models
 from ._retry import RetryPolicy
 from ._status import ERROR_BODY_LIMIT
@@ -77,11 +77,7 @@ class AuraClient(BaseClient):
             max_response_bytes=max_response_bytes,
         )
         self._owns_http = http_client is None
-        self._http = (
-            httpx.Client(proxy=proxy, limits=DEFAULT_LIMITS, headers=request_headers(self._config))
-            if http_client is None
-            else http_client
-        )
+        self._http = open_http(httpx.Client, http_client, proxy, self._config)
 
     def stream(
         self,

@@ -16,6 +16,8 @@ from ._validation import (
     check_model_id,
     check_system,
     check_temperature,
+    merge_headers,
+    redact_url,
 )
 
 __all__ = ["RequestSpec", "chat_body", "chat_request", "models_request", "request_headers"]
@@ -36,7 +38,10 @@ class RequestSpec:
     content: bytes
 
     def __repr__(self) -> str:
-        return f"RequestSpec(method={self.method!r}, url={self.url!r}, content=<{len(self.content)} bytes>)"
+        url = redact_url(self.url)
+        return (
+            f"RequestSpec(method={self.method!r}, url={url!r}, content=<{len(self.content)} bytes>)"
+        )
 
 
 def chat_body(
@@ -79,7 +84,7 @@ def encode_json(body: dict[str, Any]) -> bytes:
 
 def request_headers(config: ClientConfig) -> dict[str, str]:
     """The headers of every request: JSON, the user agent, the user's extra headers."""
-    return {**_JSON_HEADERS, **config.headers}
+    return merge_headers(_JSON_HEADERS, config.headers)
 
 
 def _post(config: ClientConfig, path: str, body: dict[str, Any]) -> RequestSpec:

@@ -24,11 +24,15 @@ from ._exceptions import (
 from ._logs import logger
 from ._retry_after import parse_retry_after
 from ._timeouts import Budget
-from ._validation import is_int
+from ._validation import check_count, check_iterable_ints, check_seconds, is_real, redact_url, show
 
 __all__ = ["Attempts", "RetryPolicy", "parse_retry_after"]
 
 RETRY_STATUSES = frozenset((408, 409, 429, 502, 503, 504))
+MAX_RETRIES = 1000
+"""More retries than this is a loop, not a policy (bound it with ``Timeout(total=...)``)."""
+MAX_WAIT = 86400.0
+"""The longest wait a policy may ask for, in seconds (a day)."""
 _OVERLOAD_WORDS = ("overload", "capacity", "try again later", "temporarily unavailable")
 
 
@@ -42,6 +46,10 @@ class RetryPolicy:
     bad request and is not retried. Backoff doubles from ``backoff_base`` up to
     ``backoff_cap``, less up to ``jitter`` of it at random; a ``Retry-After``
     header is honoured up to ``retry_after_cap`` seconds.
+
+    Checked when made: ``max_retries`` an int from 0 to 1000; the seconds finite
+    numbers from 0 to 86400; ``jitter`` from 0 to 1; ``statuses`` ints from 300
+    to 599 (any iterable, kept as a frozenset).
     """
 
     max_retries: int = 2
@@ -52,16 +60,18 @@ class RetryPolicy:
     statuses: frozenset[int] = field(default=RETRY_STATUSES)
 
     def __post_init__(self) -> None:
-        if not is_int(self.max_retries) or self.max_retries < 0:
-            raise AuraValidationError(
-                f"max_retries: expected an int >= 0, got {self.max_retries!r}"
-            )
+        # Every field is checked, and normalised (seconds as floats, the statuses
+        # as a frozenset, so that the policy stays hashable).
+        count = check_count("max_retries", self.max_retries, 0, MAX_RETRIES)
+        object.__setattr__(self, "max_retries", count)
         for name in ("backoff_base", "backoff_cap", "retry_after_cap"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or value < 0 or value != value:
-                raise AuraValidationError(f"retry.{name}: expected seconds >= 0, got {value!r}")
-        if not 0 <= self.jitter <= 1:
-            raise AuraValidationError(f"retry.jitter: expected 0 to 1, got {self.jitter!r}")
+            seconds = check_seconds(f"retry.{name}", getattr(self, name), MAX_WAIT)
+            object.__setattr__(self, name, seconds)
+        if not is_real(self.jitter) or not 0 <= self.jitter <= 1:
+            raise AuraValidationError(f"retry.jitter: expected 0 to 1, got {show(self.jitter)}")
+        object.__setattr__(self, "jitter", float(self.jitter))
+        statuses = check_iterable_ints("retry.statuses", self.statuses, 300, 599)
+        object.__setattr__(self, "statuses", statuses)
 
     def is_retryable(self, error: AuraError) -> bool:
         if isinstance(error, StreamInterruptedError):
@@ -111,7 +121,7 @@ class Attempts:
         self._policy = policy
         self._budget = budget
         self._method = method
-        self._url = url
+        self._url = redact_url(url)  # for the log: never a URL's password
         self._started = time.monotonic()
         self.retries = 0
 
