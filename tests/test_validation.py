@@ -335,13 +335,16 @@ def test_bad_retry_policy_fields(case: str, kwargs: dict[str, Any], needle: str)
 
 
 def test_retry_policy_is_normalised_and_hashable() -> None:
-    policy = RetryPolicy(max_retries=3, backoff_base=1, statuses=[429, 503], jitter=0)
+    # Untyped callers pass a list or a set; it is kept as a frozenset.
+    statuses: Any = [429, 503]
+    policy = RetryPolicy(max_retries=3, backoff_base=1, statuses=statuses, jitter=0)
     assert policy.statuses == frozenset({429, 503})
     assert isinstance(policy.statuses, frozenset)
     assert isinstance(policy.backoff_base, float)
     assert isinstance(policy.jitter, float)
     assert hash(policy) == hash(RetryPolicy(3, 1.0, statuses=frozenset({503, 429}), jitter=0.0))
-    assert {RetryPolicy(statuses={429})} == {RetryPolicy(statuses=frozenset({429}))}
+    a_set: Any = {429}
+    assert {RetryPolicy(statuses=a_set)} == {RetryPolicy(statuses=frozenset({429}))}
 
 
 # (case id, Model arguments, text the message must contain)
