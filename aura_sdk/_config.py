@@ -36,6 +36,8 @@ class ClientConfig:
     timeout: Timeout
     max_retries: int
     headers: Mapping[str, str]
+    base_url_origin: str = "base_url"
+    """Where ``base_url`` came from, to name it in messages: the argument, or the variable."""
 
     @classmethod
     def resolve(
@@ -50,10 +52,12 @@ class ClientConfig:
         environ: Mapping[str, str] = os.environ,
     ) -> ClientConfig:
         # A bad value from the environment is named as such: the caller passed nothing.
+        origin = "base_url"
         if base_url is None:
             from_env = environ.get(BASE_URL_ENV)
             if from_env:
-                url = check_base_url(from_env, f"${BASE_URL_ENV} (base_url)")
+                origin = f"${BASE_URL_ENV} (base_url)"
+                url = check_base_url(from_env, origin)
             else:
                 url = DEFAULT_BASE_URL
         else:
@@ -71,6 +75,7 @@ class ClientConfig:
             timeout=to_timeout(timeout),
             max_retries=max_retries,
             headers=merge_headers({"User-Agent": USER_AGENT}, check_headers(headers)),
+            base_url_origin=origin,
         )
 
     @property

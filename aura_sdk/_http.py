@@ -67,7 +67,7 @@ def open_http(kind: type[_Http], given: object, proxy: object, config: ClientCon
     of range, a bad IDNA label), a proxy, also one from ``$HTTPS_PROXY`` and the
     like, that it cannot use.
     """
-    _check_httpx_url("base_url", config.base_url + "/api/chat")
+    _check_httpx_url(config.base_url_origin, config.base_url + "/api/chat")
     if given is not None:
         if not isinstance(given, kind):
             other = "httpx.AsyncClient" if kind is httpx.Client else "httpx.Client"
