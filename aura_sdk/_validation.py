@@ -42,6 +42,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
 _HEADER_VALUE_BAD = re.compile("[^\t\x20-\x7e]")
 _URL_BAD = re.compile(r"[\s\x00-\x1f\x7f\ud800-\udfff]")
+_IPV6_CHARS = frozenset("0123456789abcdefABCDEF:.%")
 _HOST_CHARS = frozenset(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~%!$&'()*+,;="
 )
@@ -313,7 +314,7 @@ def _is_tchar(char: str) -> bool:
 
 
 def redact_url(url: str) -> str:
-    """``url`` with the password of its userinfo, if any, replaced by ``***``."""
+    """``url`` with the password of its userinfo (or a user name alone) replaced by ``***``."""
     scheme, sep, rest = url.partition("://")
     if not sep:
         return url
@@ -323,18 +324,21 @@ def redact_url(url: str) -> str:
         if found != -1:
             end = min(end, found)
     userinfo, at, hostport = rest[:end].rpartition("@")
-    if not at or ":" not in userinfo:
+    if not at:
         return url
-    user = userinfo.partition(":")[0]
-    return f"{scheme}://{user}:***@{hostport}{rest[end:]}"
+    user, colon, _ = userinfo.partition(":")
+    # A user name alone is often a token (``https://<token>@host``): masked too.
+    shown = f"{user}:***" if colon else "***"
+    return f"{scheme}://{shown}@{hostport}{rest[end:]}"
 
 
 def scrub_password(text: str, url: str) -> str:
-    """``text`` (a message about ``url``) with the password of ``url`` masked."""
+    """``text`` (a message about ``url``) with what ``redact_url`` masks masked."""
     rest = url.partition("://")[2]
     userinfo, at, _ = rest.partition("/")[0].rpartition("@")
-    password = userinfo.partition(":")[2] if at else ""
-    return text.replace(password, "***") if password else text
+    user, colon, password = userinfo.partition(":")
+    secret = password if colon else user
+    return text.replace(secret, "***") if at and secret else text
 
 
 _BASE_URL_SCHEMES = ("http", "https")
@@ -409,7 +413,7 @@ def _host_problem(hostport: str) -> str | None:
         if after and not after.startswith(":"):
             return "expected ':port' after the IPv6 address"
         return _port_problem(after[1:])
-    if hostport.count(":") > 1:
+    if hostport.count(":") > 1 and all(c in _IPV6_CHARS for c in hostport):
         return "an IPv6 address must be in brackets, such as 'http://[::1]:8000'"
     host, _, port = hostport.partition(":")
     if not host:

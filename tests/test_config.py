@@ -21,6 +21,7 @@ from aura_sdk import (
     user,
 )
 from aura_sdk._request import chat_request
+from aura_sdk._validation import redact_url
 from aura_sdk.server import AuraServer, Fault
 from tests._hostile import HostileServer, Peer, RawRequest, chunked, head, hostile
 
@@ -128,6 +129,7 @@ BAD_BASE_URLS: list[tuple[str, Any, str]] = [
     ("port-too-big", "http://127.0.0.1:99999", "invalid port '99999' (expected 1 to 65535)"),
     ("port-zero", "http://127.0.0.1:0", "invalid port '0'"),
     ("port-letters", "http://127.0.0.1:abc", "invalid port 'abc'"),
+    ("port-twice", "http://host:80:81", "invalid port '80:81'"),
     ("port-unicode-digits", "http://h:\uff18\uff10", "invalid port"),
     ("ipv6-port-too-big", "http://[::1]:65536", "invalid port '65536'"),
     ("no-scheme", "127.0.0.1:8000", "expected an http:// or https:// URL such as"),
@@ -301,6 +303,8 @@ def test_url_password_is_masked_in_reprs_and_messages(
         "http://alice:hunter2@h?x",
         "ftp://alice:hunter2@h",
         "http://alice:hunter2@1.2.3.999",
+        "http://hunter2@h:99999",  # a user name alone is often a token
+        "http://hunter2@1.2.3.999",
     ):
         with pytest.raises(AuraValidationError) as info:
             cls(base_url=bad)
@@ -385,3 +389,21 @@ async def test_async_user_headers_replace_the_sdk_ones_whatever_their_case() -> 
         ) as client:
             assert await client.chat([user("Hi")]) == "Hello"
         _check_user_headers(server)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("http://alice:hunter2@h:1/x", "http://alice:***@h:1/x"),
+        ("http://alice:hunter2:more@h", "http://alice:***@h"),
+        ("http://:hunter2@h", "http://:***@h"),
+        ("https://ghp_token@h", "https://***@h"),
+        ("http://a@b:c@h", "http://a@b:***@h"),
+        ("http://h/path@not-userinfo", "http://h/path@not-userinfo"),
+        ("http://h?q=a:b@c", "http://h?q=a:b@c"),
+        ("http://h", "http://h"),
+        ("not a url", "not a url"),
+    ],
+)
+def test_redact_url(url: str, shown: str) -> None:
+    assert redact_url(url) == shown
