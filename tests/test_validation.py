@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
 from aura_sdk import (
+    APIResponseValidationError,
     AsyncAuraClient,
     AuraClient,
     AuraError,
@@ -20,6 +22,7 @@ from aura_sdk import (
     user,
 )
 from aura_sdk.server import AuraServer
+from tests._hostile import Peer, head, hostile
 
 OK = [{"role": "user", "content": "Hi"}]
 
@@ -443,3 +446,39 @@ async def test_async_models_rejects_before_sending(
             await client.models(timeout=timeout)
     assert needle in str(info.value)
     assert server.connections == 0
+
+
+# A model list the SDK could not use: the server's fault, not the caller's.
+BAD_MODEL_LISTS = [
+    (b'[{"id": ""}]', "item 0: Model.id: expected a non-empty model id"),
+    (b'[{"id": "a\\ud800"}]', "item 0: Model.id: contains a lone surrogate"),
+    (b'[{"id": "ok"}, {"id": "ok", "name": "\\udcff"}]', "item 1: Model.name: contains a lone"),
+]
+
+
+def _models_reply(body: bytes) -> Callable[[Peer], None]:
+    def script(peer: Peer) -> None:
+        peer.send(head(headers={"Content-Length": str(len(body))}, chunked=False) + body)
+
+    return script
+
+
+@pytest.mark.parametrize(("body", "needle"), BAD_MODEL_LISTS)
+def test_sync_unusable_model_list_is_a_response_error(body: bytes, needle: str) -> None:
+    with (
+        hostile(_models_reply(body)) as server,
+        AuraClient(base_url=server.base_url, max_retries=0, timeout=2) as client,
+    ):
+        with pytest.raises(APIResponseValidationError) as info:
+            client.models()
+    assert needle in str(info.value)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("body", "needle"), BAD_MODEL_LISTS)
+async def test_async_unusable_model_list_is_a_response_error(body: bytes, needle: str) -> None:
+    with hostile(_models_reply(body)) as server:
+        async with AsyncAuraClient(base_url=server.base_url, max_retries=0, timeout=2) as client:
+            with pytest.raises(APIResponseValidationError) as info:
+                await client.models()
+    assert needle in str(info.value)
