@@ -11,6 +11,7 @@ from ._config import ClientConfig
 from ._messages import Message
 from ._models import Model, resolve_model
 from ._validation import (
+    check_api_key,
     check_max_tokens,
     check_messages,
     check_model_id,
@@ -68,7 +69,7 @@ def chat_body(
     return {
         "model": descriptor.descriptor(check_max_tokens(max_tokens, descriptor.max_length)),
         "messages": [m for m in checked if m["role"] != "system"],
-        "key": api_key,
+        "key": check_api_key(api_key),
         "prompt": "\n".join(prompts),
         "temperature": check_temperature(temperature),
     }

@@ -204,6 +204,15 @@ def test_bad_timeout_field() -> None:
         Timeout(read=-1)
 
 
+@pytest.mark.parametrize(
+    ("api_key", "needle"),
+    [(3, "api_key: expected str, got int"), ("sk-\udcff", "api_key: contains a lone surrogate")],
+)
+def test_chat_body_checks_the_key_too(api_key: Any, needle: str) -> None:
+    with pytest.raises(AuraValidationError, match=needle):
+        chat_body(OK, model="m", api_key=api_key)  # type: ignore[arg-type]
+
+
 def test_valid_extremes_pass() -> None:
     body = chat_body(
         [{"role": "assistant", "content": ""}, user("x")],
