@@ -18,7 +18,6 @@ import httpx
 from ._base import DEFAULT_MAX_RESPONSE_BYTES, BaseClient, BaseStream
 from ._exceptions import AuraUsageError
 from ._http import (
-    DEFAULT_LIMITS,
     TRANSPORT_ERRORS,
     HeadClock,
     abody_chunks,
@@ -26,13 +25,14 @@ from ._http import (
     connection_error,
     error_from_response,
     may_queue,
+    open_http,
     pool_of,
     release_stuck_connections,
     set_body_timeout,
     timeout_error,
 )
 from ._models import DEFAULT_MODEL, Model
-from ._request import models_request, request_headers
+from ._request import models_request
 from ._response import BodyBuffer, parse_models
 from ._retry import RetryPolicy
 from ._status import error_body_limit
@@ -95,13 +95,7 @@ class AsyncAuraClient(BaseClient):
             max_response_bytes=max_response_bytes,
         )
         self._owns_http = http_client is None
-        self._http = (
-            httpx.AsyncClient(
-                proxy=proxy, limits=DEFAULT_LIMITS, headers=request_headers(self._config)
-            )
-            if http_client is None
-            else http_client
-        )
+        self._http = open_http(httpx.AsyncClient, http_client, proxy, self._config)
         self._loop: anyio.lowlevel.EventLoopToken | None = None
         # Streams dropped unclosed (``break`` with no reference kept) land here;
         # they are closed at the start of the next call, or by a send they woke

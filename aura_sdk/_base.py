@@ -15,9 +15,9 @@ from ._logs import setup_from_env
 from ._reply import Reply
 from ._request import RequestSpec, chat_request
 from ._retry import Attempts, RetryPolicy
-from ._secrets import install_filters, mask_url, register, unregister, url_secrets
+from ._secrets import install_filters, register, unregister, url_secrets
 from ._timeouts import Budget, Timeout, to_timeout
-from ._validation import is_int
+from ._validation import is_int, show
 
 if TYPE_CHECKING:
     import httpx
@@ -45,7 +45,14 @@ class BaseClient:
         max_response_bytes: int | None,
     ) -> None:
         setup_from_env()
-        policy = max_retries if isinstance(max_retries, RetryPolicy) else RetryPolicy(max_retries)
+        if isinstance(max_retries, RetryPolicy):
+            policy = max_retries
+        elif is_int(max_retries):
+            policy = RetryPolicy(max_retries)
+        else:
+            raise AuraValidationError(
+                f"max_retries: expected an int or a RetryPolicy, got {type(max_retries).__name__}"
+            )
         self._config = ClientConfig.resolve(
             base_url=base_url,
             api_key=api_key,
@@ -64,7 +71,7 @@ class BaseClient:
             not is_int(max_response_bytes) or max_response_bytes < 1
         ):
             raise AuraValidationError(
-                f"max_response_bytes: expected an int >= 1 or None, got {max_response_bytes!r}"
+                f"max_response_bytes: expected an int >= 1 or None, got {show(max_response_bytes)}"
             )
         self._max_response_bytes = max_response_bytes
         self._closed = False
@@ -80,10 +87,9 @@ class BaseClient:
         return self._config.model
 
     def __repr__(self) -> str:
-        # Never the API key.
-        return (
-            f"{type(self).__name__}(base_url={mask_url(self.base_url)!r}, model={self.model.id!r})"
-        )
+        # Never the API key, nor the password of the URL.
+        url = self._config.safe_base_url
+        return f"{type(self).__name__}(base_url={url!r}, model={self.model.id!r})"
 
     def _timeout(self, timeout: float | Timeout | None) -> Timeout:
         """A call's limits: its own, or the client's."""

@@ -12,7 +12,6 @@ import httpx
 
 from ._base import DEFAULT_MAX_RESPONSE_BYTES, BaseClient, BaseStream
 from ._http import (
-    DEFAULT_LIMITS,
     TRANSPORT_ERRORS,
     HeadClock,
     bind_deadlines,
@@ -23,11 +22,12 @@ from ._http import (
     deadline,
     error_from_response,
     interrupt,
+    open_http,
     set_body_timeout,
     timeout_error,
 )
 from ._models import DEFAULT_MODEL, Model
-from ._request import models_request, request_headers
+from ._request import models_request
 from ._response import BodyBuffer, parse_models
 from ._retry import RetryPolicy
 from ._status import error_body_limit
@@ -85,12 +85,9 @@ class AuraClient(BaseClient):
             max_response_bytes=max_response_bytes,
         )
         self._owns_http = http_client is None
+        self._http = open_http(httpx.Client, http_client, proxy, self._config)
         if http_client is None:
-            http_client = httpx.Client(
-                proxy=proxy, limits=DEFAULT_LIMITS, headers=request_headers(self._config)
-            )
-            bind_deadlines(http_client)  # a trickled head or body cannot outlast a limit
-        self._http = http_client
+            bind_deadlines(self._http)  # a trickled head or body cannot outlast a limit
 
     def stream(
         self,

@@ -6,11 +6,16 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ._exceptions import AuraValidationError
 from ._models import Model, resolve_model
-from ._secrets import mask_url
 from ._timeouts import Timeout, to_timeout
-from ._validation import check_api_key, check_base_url, check_headers, check_model_id, is_int
+from ._validation import (
+    check_api_key,
+    check_base_url,
+    check_headers,
+    check_model_id,
+    merge_headers,
+    redact_url,
+)
 from ._version import __version__
 
 __all__ = ["DEFAULT_BASE_URL", "ClientConfig"]
@@ -31,6 +36,8 @@ class ClientConfig:
     timeout: Timeout
     max_retries: int
     headers: Mapping[str, str]
+    base_url_origin: str = "base_url"
+    """Where ``base_url`` came from, to name it in messages: the argument, or the variable."""
 
     @classmethod
     def resolve(
@@ -44,23 +51,41 @@ class ClientConfig:
         headers: Mapping[str, str] | None,
         environ: Mapping[str, str] = os.environ,
     ) -> ClientConfig:
+        # A bad value from the environment is named as such: the caller passed nothing.
+        origin = "base_url"
         if base_url is None:
-            base_url = environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+            from_env = environ.get(BASE_URL_ENV)
+            if from_env:
+                origin = f"${BASE_URL_ENV} (base_url)"
+                url = check_base_url(from_env, origin)
+            else:
+                url = DEFAULT_BASE_URL
+        else:
+            url = check_base_url(base_url)
         if api_key is None:
-            api_key = environ.get(API_KEY_ENV, "")
+            key = check_api_key(environ.get(API_KEY_ENV, ""), f"${API_KEY_ENV} (api_key)")
+        else:
+            key = check_api_key(api_key)
         if not isinstance(model, Model):
             check_model_id(model)
-        if not is_int(max_retries) or max_retries < 0:
-            raise AuraValidationError(f"max_retries: expected an int >= 0, got {max_retries!r}")
         return cls(
-            base_url=check_base_url(base_url),
-            api_key=check_api_key(api_key),
+            base_url=url,
+            api_key=key,
             model=resolve_model(model),
             timeout=to_timeout(timeout),
             max_retries=max_retries,
-            headers={"User-Agent": USER_AGENT, **check_headers(headers)},
+            headers=merge_headers({"User-Agent": USER_AGENT}, check_headers(headers)),
+            base_url_origin=origin,
         )
+
+    @property
+    def safe_base_url(self) -> str:
+        """``base_url`` with its password, if any, masked: for reprs and messages."""
+        return redact_url(self.base_url)
 
     def __repr__(self) -> str:
         key = "set" if self.api_key else "unset"
-        return f"ClientConfig(base_url={mask_url(self.base_url)!r}, api_key=<{key}>, model={self.model.id!r})"
+        return (
+            f"ClientConfig(base_url={self.safe_base_url!r}, api_key=<{key}>, "
+            f"model={self.model.id!r})"
+        )

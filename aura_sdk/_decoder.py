@@ -16,6 +16,7 @@ from codecs import utf_8_decode
 from typing import Literal
 
 from ._exceptions import AuraDecodeError, AuraValidationError
+from ._validation import show
 
 __all__ = ["DecodeErrors", "UTF8Decoder"]
 
@@ -35,7 +36,7 @@ class UTF8Decoder:
 
     def __init__(self, errors: DecodeErrors = "replace") -> None:
         if errors not in ("replace", "strict"):
-            raise AuraValidationError(f"errors: expected 'replace' or 'strict', got {errors!r}")
+            raise AuraValidationError(f"errors: expected 'replace' or 'strict', got {show(errors)}")
         self._errors: str = errors
         self._pending = b""
         self._consumed = 0

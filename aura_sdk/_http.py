@@ -12,7 +12,7 @@ from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from functools import lru_cache
 from time import monotonic
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
@@ -21,11 +21,14 @@ from ._exceptions import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
+    AuraValidationError,
     ResponseTooLargeError,
     TimeoutLimit,
 )
+from ._request import request_headers
 from ._secrets import scrub, scrub_chain
 from ._status import status_error
+from ._validation import check_proxy, redact_url, scrub_password
 
 if TYPE_CHECKING:
     import ssl
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
 
     import httpcore  # imported by httpx only when a client is made: so here
 
+    from ._config import ClientConfig
     from ._reply import Reply
     from ._request import RequestSpec
     from ._timeouts import Budget
@@ -52,6 +56,7 @@ __all__ = [
     "interrupt",
     "is_identity",
     "may_queue",
+    "open_http",
     "pool_of",
     "release_stuck_connections",
     "set_body_timeout",
@@ -70,6 +75,61 @@ _PHASES: dict[type[httpx.TimeoutException], TimeoutLimit] = {
     httpx.WriteTimeout: "write",
     httpx.PoolTimeout: "pool",
 }
+
+
+_Http = TypeVar("_Http", httpx.Client, httpx.AsyncClient)
+
+
+def open_http(kind: type[_Http], given: object, proxy: object, config: ClientConfig) -> _Http:
+    """The httpx client of a facade: ``given`` if it is the right kind, else a new one.
+
+    Everything httpx would refuse later, mid-call, is refused here with an
+    ``AuraValidationError``: a base URL its parser rejects (an IPv4 address out
+    of range, a bad IDNA label), a proxy, also one from ``$HTTPS_PROXY`` and the
+    like, that it cannot use.
+    """
+    _check_httpx_url(config.base_url_origin, config.base_url + "/api/chat")
+    if given is not None:
+        if not isinstance(given, kind):
+            other = "httpx.AsyncClient" if kind is httpx.Client else "httpx.Client"
+            facade = "AsyncAuraClient" if kind is httpx.Client else "AuraClient"
+            raise AuraValidationError(
+                f"http_client: expected an httpx.{kind.__name__} or None, got "
+                f"{type(given).__name__} ({facade} is the one that takes an {other})"
+            )
+        if proxy is not None:
+            raise AuraValidationError(
+                "proxy: not used with http_client; configure the proxy of the client you pass"
+            )
+        return given
+    url = check_proxy(proxy)
+    if url is not None:
+        _check_httpx_url("proxy", url)
+    where = (
+        "proxy" if url is not None else "proxy from the environment ($HTTPS_PROXY, $ALL_PROXY...)"
+    )
+    try:
+        return kind(proxy=url, limits=DEFAULT_LIMITS, headers=request_headers(config))
+    except ImportError:  # socks5:// without socksio
+        raise AuraValidationError(
+            f"{where}: a SOCKS proxy needs an extra package: pip install 'httpx[socks]'"
+        ) from None
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise AuraValidationError(f"{where}: httpx cannot use it ({_detail(exc)})") from None
+
+
+def _check_httpx_url(where: str, url: str) -> None:
+    try:
+        httpx.Request("POST", url)
+    except (httpx.InvalidURL, ValueError) as exc:  # idna's IDNAError is a ValueError
+        detail = scrub_password(_detail(exc), url)
+        raise AuraValidationError(
+            f"{where}: not a URL httpx can send to ({detail}), got {redact_url(url)!r}"
+        ) from None
+
+
+def _detail(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
 
 
 def build_request(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ._validation import MAX_JSON_INT, check_count, check_model_id, check_text
+
 __all__ = ["DEFAULT_MODEL", "KNOWN_MODELS", "Model", "resolve_model"]
 
 DEFAULT_MAX_LENGTH = 24576
@@ -17,7 +19,9 @@ class Model:
 
     Only ``id`` matters to the server; ``max_length`` is the client-side
     character limit of the web UI (it bounds ``max_tokens`` here) and
-    ``token_limit`` the default context budget.
+    ``token_limit`` the default context budget. Each field is checked here:
+    ``id`` a non-empty str, ``name`` a str, the limits ints from 1 to 2**53 - 1
+    (what the JavaScript server reads back exactly).
 
     >>> Model("openchat_3.6", "OpenChat 3.6 (latest)")
     Model(id='openchat_3.6', name='OpenChat 3.6 (latest)', max_length=24576, token_limit=8192)
@@ -37,10 +41,15 @@ class Model:
         max_length: int = DEFAULT_MAX_LENGTH,
         token_limit: int = DEFAULT_TOKEN_LIMIT,
     ) -> None:
+        check_model_id(id, "Model.id")
         object.__setattr__(self, "id", id)
-        object.__setattr__(self, "name", id if name is None else name)
-        object.__setattr__(self, "max_length", max_length)
-        object.__setattr__(self, "token_limit", token_limit)
+        object.__setattr__(self, "name", id if name is None else check_text("Model.name", name))
+        object.__setattr__(
+            self, "max_length", check_count("Model.max_length", max_length, 1, MAX_JSON_INT)
+        )
+        object.__setattr__(
+            self, "token_limit", check_count("Model.token_limit", token_limit, 1, MAX_JSON_INT)
+        )
 
     def descriptor(self, token_limit: int | None = None) -> dict[str, Any]:
         """The JSON object sent as ``model``, in the key order the web UI uses."""

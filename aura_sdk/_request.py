@@ -11,13 +11,15 @@ from ._config import ClientConfig
 from ._content import accept_encoding
 from ._messages import Message
 from ._models import Model, resolve_model
-from ._secrets import mask_url
 from ._validation import (
+    check_api_key,
     check_max_tokens,
     check_messages,
     check_model_id,
     check_system,
     check_temperature,
+    merge_headers,
+    redact_url,
 )
 
 __all__ = ["RequestSpec", "chat_body", "chat_request", "models_request", "request_headers"]
@@ -43,7 +45,10 @@ class RequestSpec:
     content: bytes
 
     def __repr__(self) -> str:
-        return f"RequestSpec(method={self.method!r}, url={mask_url(self.url)!r}, content=<{len(self.content)} bytes>)"
+        url = redact_url(self.url)
+        return (
+            f"RequestSpec(method={self.method!r}, url={url!r}, content=<{len(self.content)} bytes>)"
+        )
 
 
 def chat_body(
@@ -70,7 +75,7 @@ def chat_body(
     return {
         "model": descriptor.descriptor(check_max_tokens(max_tokens, descriptor.max_length)),
         "messages": [m for m in checked if m["role"] != "system"],
-        "key": api_key,
+        "key": check_api_key(api_key),
         "prompt": "\n".join(prompts),
         "temperature": check_temperature(temperature),
     }
@@ -86,7 +91,7 @@ def encode_json(body: dict[str, Any]) -> bytes:
 
 def request_headers(config: ClientConfig) -> dict[str, str]:
     """The headers of every request: JSON, the user agent, the user's extra headers."""
-    return {**_JSON_HEADERS, **config.headers}
+    return merge_headers(_JSON_HEADERS, config.headers)
 
 
 def _post(config: ClientConfig, path: str, body: dict[str, Any]) -> RequestSpec:

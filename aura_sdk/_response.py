@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ._exceptions import APIResponseValidationError, ResponseTooLargeError
+from ._exceptions import APIResponseValidationError, AuraValidationError, ResponseTooLargeError
 from ._models import KNOWN_MODELS, Model
 from ._secrets import scrub
 from ._status import redact
@@ -63,10 +63,13 @@ def parse_models(body: bytes, secret: str = "") -> list[Model]:
         name = item.get("name")
         name = name if isinstance(name, str) else None
         known = KNOWN_MODELS.get(model_id)
-        if known is None:
-            models.append(Model(model_id, name))
-        else:
-            models.append(Model(model_id, name, known.max_length, known.token_limit))
+        try:
+            if known is None:
+                models.append(Model(model_id, name))
+            else:
+                models.append(Model(model_id, name, known.max_length, known.token_limit))
+        except AuraValidationError as exc:  # an empty id, a lone surrogate: the server's fault
+            raise _invalid(body, f"item {index}: {exc}", secret) from None
     return models
 
 

@@ -6,7 +6,6 @@ this before handing out any text), so a retry never duplicates output.
 
 from __future__ import annotations
 
-import math
 import random
 import time
 from collections.abc import Callable
@@ -24,12 +23,16 @@ from ._exceptions import (
 )
 from ._logs import logger
 from ._retry_after import parse_retry_after
-from ._timeouts import MAX_SECONDS, Budget
-from ._validation import is_int
+from ._timeouts import Budget
+from ._validation import check_count, check_iterable_ints, check_seconds, is_real, redact_url, show
 
 __all__ = ["Attempts", "RetryPolicy", "parse_retry_after"]
 
 RETRY_STATUSES = frozenset((408, 409, 429, 502, 503, 504))
+MAX_RETRIES = 1000
+"""More retries than this is a loop, not a policy (bound it with ``Timeout(total=...)``)."""
+MAX_WAIT = 86400.0
+"""The longest wait a policy may ask for, in seconds (a day)."""
 _OVERLOAD_WORDS = ("overload", "capacity", "try again later", "temporarily unavailable")
 
 
@@ -43,6 +46,10 @@ class RetryPolicy:
     bad request and is not retried. Backoff doubles from ``backoff_base`` up to
     ``backoff_cap``, less up to ``jitter`` of it at random; a ``Retry-After``
     header is honoured up to ``retry_after_cap`` seconds.
+
+    Checked when made: ``max_retries`` an int from 0 to 1000; the seconds finite
+    numbers from 0 to 86400; ``jitter`` from 0 to 1; ``statuses`` ints from 300
+    to 599 (any iterable, kept as a frozenset).
     """
 
     max_retries: int = 2
@@ -53,18 +60,18 @@ class RetryPolicy:
     statuses: frozenset[int] = field(default=RETRY_STATUSES)
 
     def __post_init__(self) -> None:
-        if not is_int(self.max_retries) or self.max_retries < 0:
-            raise AuraValidationError(
-                f"max_retries: expected an int >= 0, got {self.max_retries!r}"
-            )
+        # Every field is checked, and normalised (seconds as floats, the statuses
+        # as a frozenset, so that the policy stays hashable).
+        count = check_count("max_retries", self.max_retries, 0, MAX_RETRIES)
+        object.__setattr__(self, "max_retries", count)
         for name in ("backoff_base", "backoff_cap", "retry_after_cap"):
-            value = getattr(self, name)
-            if not _is_real(value) or not 0 <= value <= MAX_SECONDS:
-                raise AuraValidationError(
-                    f"retry.{name}: expected seconds from 0 to {MAX_SECONDS:.0f}, got {_show(value)}"
-                )
-        if not _is_real(self.jitter) or not 0 <= self.jitter <= 1:
-            raise AuraValidationError(f"retry.jitter: expected 0 to 1, got {_show(self.jitter)}")
+            seconds = check_seconds(f"retry.{name}", getattr(self, name), MAX_WAIT)
+            object.__setattr__(self, name, seconds)
+        if not is_real(self.jitter) or not 0 <= self.jitter <= 1:
+            raise AuraValidationError(f"retry.jitter: expected 0 to 1, got {show(self.jitter)}")
+        object.__setattr__(self, "jitter", float(self.jitter))
+        statuses = check_iterable_ints("retry.statuses", self.statuses, 300, 599)
+        object.__setattr__(self, "statuses", statuses)
 
     def is_retryable(self, error: AuraError) -> bool:
         if isinstance(error, StreamInterruptedError):
@@ -96,24 +103,6 @@ class RetryPolicy:
         return backoff * (1.0 - self.jitter * rand())
 
 
-def _is_real(value: object) -> bool:
-    """An int or a float that fits one (not a bool, str, complex, Decimal or NaN)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    try:
-        return not math.isnan(value)
-    except OverflowError:  # an int too large for a float
-        return False
-
-
-def _show(value: object) -> str:
-    """``repr`` for a message, short even for a huge int (whose repr may raise)."""
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
-        return "an int too large"
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
 class Attempts:
     """Drives the attempts of one request: the facades' retry loop, without the I/O.
 
@@ -133,7 +122,7 @@ class Attempts:
         self._policy = policy
         self._budget = budget
         self._method = method
-        self._url = url
+        self._url = redact_url(url)  # for the log: never a URL's password
         self._started = time.monotonic()
         self.retries = 0
 

@@ -64,24 +64,46 @@ def url_secrets(url: str) -> list[str]:
 
 def register(secrets: list[str]) -> None:
     """Mask ``secrets`` everywhere from now on (until ``unregister``)."""
-    _update(secrets, 1)
+    with _lock:
+        _count(secrets, 1)
+        _drain()
 
 
 def unregister(secrets: list[str]) -> None:
-    """Undo one ``register`` of ``secrets`` (its client is gone)."""
-    _update(secrets, -1)
+    """Undo one ``register`` of ``secrets`` (its client is gone).
+
+    Called by a finalizer, which may run on any thread at any allocation,
+    also while this thread holds the lock in ``register`` (the garbage
+    collector runs inside ``re.compile``): so it never waits for the lock. The
+    secrets are queued and dropped now if the lock is free, else by the next
+    change; until then they are still masked, which is harmless.
+    """
+    _dead.append(secrets)  # atomic: no lock needed
+    if _lock.acquire(blocking=False):
+        try:
+            _drain()
+        finally:
+            _lock.release()
 
 
-def _update(secrets: list[str], step: int) -> None:
+_dead: list[list[str]] = []
+
+
+def _count(secrets: list[str], step: int) -> None:
+    for secret in set(secrets):
+        if secret:
+            _live[secret] += step
+            if _live[secret] <= 0:
+                del _live[secret]
+
+
+def _drain() -> None:
+    """Apply the queued unregisters and rebuild the pattern (with ``_lock`` held)."""
     global _pattern
-    with _lock:
-        for secret in set(secrets):
-            if secret:
-                _live[secret] += step
-                if _live[secret] <= 0:
-                    del _live[secret]
-        ordered = sorted(_live, key=len, reverse=True)  # the longest wins where two overlap
-        _pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+    while _dead:
+        _count(_dead.pop(), -1)
+    ordered = sorted(_live, key=len, reverse=True)  # the longest wins where two overlap
+    _pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
 
 
 def scrub(text: str) -> str:

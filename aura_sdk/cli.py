@@ -18,7 +18,7 @@ from contextlib import ExitStack, contextmanager
 from typing import TextIO
 
 from . import AuraClient, AuraError, AuraValidationError, Message, assistant, user
-from ._secrets import mask_url
+from ._validation import redact_url
 from ._version import __version__
 
 __all__ = ["main"]
@@ -107,7 +107,7 @@ def _say(client: AuraClient, history: list[Message], args: argparse.Namespace, o
 def _interactive(client: AuraClient, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     tty = sys.stdin.isatty()
     err.write(
-        f"Chatting with {mask_url(client.base_url)} ({client.model.id}). Ctrl-C stops a reply, Ctrl-D leaves.\n"
+        f"Chatting with {redact_url(client.base_url)} ({client.model.id}). Ctrl-C stops a reply, Ctrl-D leaves.\n"
     )
     history: list[Message] = []
     while True:

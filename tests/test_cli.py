@@ -211,3 +211,15 @@ def test_console_script_is_installed() -> None:
     )
     assert result.stdout.startswith("aura-sdk ")
     assert json.dumps(result.returncode) == "0"
+
+
+def test_url_password_is_never_printed(aura_server: AuraServer) -> None:
+    url = aura_server.base_url.replace("http://", "http://alice:hunter2@")
+    result = aura("chat", "--base-url", url, stdin="first\n")
+    assert result.returncode == 0, result.stderr
+    assert "Chatting with http://alice:***@127.0.0.1:" in result.stderr
+    assert "hunter2" not in result.stdout + result.stderr
+    bad = aura("chat", "--base-url", "http://alice:hunter2@127.0.0.1:99999", "hi")
+    assert bad.returncode != 0
+    assert "invalid port '99999'" in bad.stderr
+    assert "hunter2" not in bad.stdout + bad.stderr

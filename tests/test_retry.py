@@ -202,9 +202,10 @@ def test_retry_policy_that_would_overflow_is_refused(kwargs: dict[str, Any]) -> 
         RetryPolicy(**kwargs)
 
 
-@pytest.mark.parametrize("retries_taken", [0, 63, 64, 1023, 1024, 10**6, 10**30])
+@pytest.mark.parametrize("retries_taken", [0, 63, 64, 999])
 def test_backoff_never_overflows(retries_taken: int) -> None:
-    policy = RetryPolicy(max_retries=10**40, backoff_base=1e6, backoff_cap=1e6, jitter=1.0)
+    # The largest policy RetryPolicy admits (1000 retries, a day's backoff).
+    policy = RetryPolicy(max_retries=1000, backoff_base=86400, backoff_cap=86400, jitter=1.0)
     delay = policy.delay(retries_taken, APIConnectionError(), rand=lambda: 0.5)
     assert delay is not None
-    assert 0.0 <= delay <= 1e6
+    assert 0.0 <= delay <= 86400

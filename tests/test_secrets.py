@@ -306,3 +306,26 @@ def test_the_cli_prints_no_echoed_secret(stdin: str | None) -> None:
         assert f"Chatting with {url.replace(PASSWORD, '***')}" in shown
     for secret in _secrets():
         assert secret not in shown
+
+
+def test_unregister_from_a_finalizer_never_waits_for_the_lock() -> None:
+    """A client collected while this thread rebuilds the pattern (the garbage collector
+    runs inside ``re.compile``) must not deadlock on the non-reentrant lock."""
+    import threading
+
+    from aura_sdk import _secrets
+
+    _secrets.register(["sk-finalized-1234"])
+    done = threading.Event()
+
+    def finalizer_under_the_lock() -> None:
+        with _secrets._lock:  # as register() holds it when the collector runs
+            _secrets.unregister(["sk-finalized-1234"])
+            done.set()
+
+    thread = threading.Thread(target=finalizer_under_the_lock, daemon=True)
+    thread.start()
+    thread.join(5)
+    assert done.is_set(), "unregister() waited for a lock its own thread holds"
+    _secrets.register([])  # the next change drops what was queued
+    assert _secrets.scrub("key sk-finalized-1234") == "key sk-finalized-1234"
