@@ -226,6 +226,8 @@ def _say(
 
 
 def _interactive(client: AuraClient, args: argparse.Namespace, out: _Output, err: TextIO) -> int:
+    if sys.stdin is None:  # started with stdin closed (`<&-`)
+        raise _UsageError("standard input is closed: give a PROMPT, or input to read")
     tty = sys.stdin.isatty()
     _write(
         err,

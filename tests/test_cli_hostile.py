@@ -249,6 +249,19 @@ def test_a_closed_stdout_is_one_error_line(aura_server: AuraServer, command: lis
     assert aura_server.requests == []  # nothing was sent
 
 
+def test_a_closed_stdin_in_a_conversation_is_one_usage_line(aura_server: AuraServer) -> None:
+    result = subprocess.run(
+        ["sh", "-c", 'exec "$@" <&-', "sh", *AURA, "chat", "--base-url", aura_server.base_url],
+        capture_output=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert one_error_line(result) == (
+        "aura: error: standard input is closed: give a PROMPT, or input to read\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("encoding", "expected"),
     [
