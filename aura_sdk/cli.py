@@ -180,7 +180,6 @@ def _client(args: argparse.Namespace) -> Iterator[AuraClient]:
         if args.local:
             from .server import AuraServer
 
-            AuraClient(base_url="http://127.0.0.1", model=model, **options).close()  # checks
             base_url = stack.enter_context(AuraServer(pace=0.02)).base_url
         else:
             base_url = args.base_url
