@@ -7,29 +7,106 @@
     aura serve --port 8000               run the local emulator
 
 The API key, if any, comes from ``$AURA_API_KEY`` only, never from the command line.
+
+Exit status: 0, 1 for an error (one line on stderr: ``aura: error: ...``), 2 for
+bad input, 130 after Ctrl-C (in a conversation: Ctrl-C twice at the prompt). What
+a server sends is shown with its control characters escaped (see ``shown``).
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
+import io
+import math
+import os
+import signal
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
-from typing import TextIO
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager, suppress
+from typing import NoReturn, TextIO
 
-from . import AuraClient, AuraError, AuraValidationError, Message, assistant, user
+from . import AuraClient, AuraError, AuraValidationError, Message, assistant, chat_body, user
+from ._timeouts import to_timeout
 from ._validation import redact_url
 from ._version import __version__
 
-__all__ = ["main"]
+__all__ = ["main", "shown"]
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
+# What a server sends never reaches the terminal raw: every C0 control but tab and
+# newline (ESC starts the terminal's escape sequences, CR rewrites the line), DEL, the
+# C1 controls (U+0080-U+009F; U+009B is a one-character CSI) and the bidirectional
+# overrides and isolates (which reorder what is shown) are written as visible escapes.
+_ESCAPED = [
+    *(c for c in range(0x20) if c not in (0x09, 0x0A)),
+    *range(0x7F, 0xA0),
+    *range(0x202A, 0x202F),
+    *range(0x2066, 0x206A),
+]
+_ESCAPES = {c: (f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}") for c in _ESCAPED}
+
+
+def shown(text: str) -> str:
+    r"""``text`` safe for a terminal: ``"\x1b[31m"`` becomes the visible ``\x1b[31m``.
+
+    Newlines, tabs and all other characters (any script, emoji) pass unchanged.
+    """
+    return text.translate(_ESCAPES)
+
+
+class _UsageError(Exception):
+    """Bad command-line input (exit status 2)."""
+
+
+class _OutputError(Exception):
+    """Writing to stdout failed (a closed pipe, a full disk)."""
+
+    def __init__(self, exc: OSError) -> None:
+        super().__init__(f"cannot write the output: {exc.strerror or exc}")
+        self.broken_pipe = isinstance(exc, BrokenPipeError) or exc.errno == errno.EPIPE
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def _pace(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {text!r}")
+    return value
+
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="aura", description="Chat with an Aura (openchat-ui) server from the terminal."
     )
     parser.add_argument("--version", action="version", version=f"aura-sdk {__version__}")
@@ -43,7 +120,9 @@ def _parser() -> argparse.ArgumentParser:
         where.add_argument(
             "--local", action="store_true", help="start a local emulator in-process and use it"
         )
-        sub.add_argument("--timeout", type=float, default=None, help="seconds for every time limit")
+        sub.add_argument(
+            "--timeout", type=_seconds, default=None, help="seconds for every time limit"
+        )
 
     chat = commands.add_parser("chat", help="stream a reply, or chat interactively with no PROMPT")
     chat.add_argument(
@@ -65,126 +144,292 @@ def _parser() -> argparse.ArgumentParser:
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
     )
     serve.add_argument(
-        "--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)"
+        "--port", type=_port, default=8000, help="port (default 8000; 0 picks a free one)"
     )
     serve.add_argument(
-        "--pace", type=float, default=0.03, help="seconds between two streamed words"
+        "--pace", type=_pace, default=0.03, help="seconds between two streamed words"
     )
     return parser
 
 
+def _is_text(value: str) -> bool:
+    """False if ``value`` holds bytes the locale could not decode (surrogateescape)."""
+    return not any("\udc80" <= c <= "\udcff" for c in value)
+
+
+def _check_settings(args: argparse.Namespace) -> None:
+    """Everything the command line can get wrong, checked before anything starts."""
+    if args.timeout is not None:
+        to_timeout(args.timeout)
+    if args.command == "chat":
+        # The same checks as every request, once, with no request: bad input is exit 2
+        # at start-up, in a conversation too.
+        chat_body(
+            [user("check")],
+            model=args.model,
+            temperature=args.temperature,
+            max_tokens=args.max_tokens,
+            system=args.system,
+        )
+
+
 @contextmanager
 def _client(args: argparse.Namespace) -> Iterator[AuraClient]:
+    options = {} if args.timeout is None else {"timeout": args.timeout}
+    model = getattr(args, "model", "openchat_3.6")
     with ExitStack() as stack:
-        base_url = args.base_url
         if args.local:
             from .server import AuraServer
 
             base_url = stack.enter_context(AuraServer(pace=0.02)).base_url
-        options = {} if args.timeout is None else {"timeout": args.timeout}
-        model = getattr(args, "model", "openchat_3.6")
+        else:
+            base_url = args.base_url
         yield stack.enter_context(AuraClient(base_url=base_url, model=model, **options))
 
 
-def _say(client: AuraClient, history: list[Message], args: argparse.Namespace, out: TextIO) -> str:
-    """Stream one reply to ``out``; Ctrl-C stops it and keeps what arrived."""
-    # Entering sends the request: a failure raises here, before anything is printed.
-    with client.stream(
-        history, temperature=args.temperature, max_tokens=args.max_tokens, system=args.system
-    ) as stream:
+class _Output:
+    """stdout for replies: every failure to write is an ``_OutputError``."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self.dirty = False  # something written since the last newline
+
+    def write(self, text: str) -> None:
+        if text:  # first: Ctrl-C may come while the text is being written
+            self.dirty = not text.endswith("\n")
         try:
+            self._stream.write(text)
+            self._stream.flush()
+        except OSError as exc:
+            raise _OutputError(exc) from None
+
+
+def _say(
+    client: AuraClient, history: list[Message], args: argparse.Namespace, out: _Output
+) -> tuple[str, bool]:
+    """Stream one reply to ``out``: its text, and whether Ctrl-C stopped it.
+
+    Ctrl-C, before the first chunk or during the reply, stops it and keeps what
+    arrived; a failure raises before anything is printed.
+    """
+    stream = client.stream(
+        history, temperature=args.temperature, max_tokens=args.max_tokens, system=args.system
+    )
+    try:
+        with stream:  # entering sends the request
             for chunk in stream:
-                out.write(chunk)
-                out.flush()
-        except KeyboardInterrupt:
-            out.write(" [stopped]")
-        finally:
-            out.write("\n")
-            out.flush()
-    return stream.text
+                out.write(shown(chunk))
+    except KeyboardInterrupt:
+        return stream.text, True
+    out.write("\n")
+    return stream.text, False
 
 
-def _interactive(client: AuraClient, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def _interactive(client: AuraClient, args: argparse.Namespace, out: _Output, err: TextIO) -> int:
+    if sys.stdin is None:  # started with stdin closed (`<&-`)
+        raise _UsageError("standard input is closed: give a PROMPT, or input to read")
     tty = sys.stdin.isatty()
-    err.write(
-        f"Chatting with {redact_url(client.base_url)} ({client.model.id}). Ctrl-C stops a reply, Ctrl-D leaves.\n"
+    _write(
+        err,
+        f"Chatting with {shown(redact_url(client.base_url))} ({shown(client.model.id)}). "
+        "Ctrl-C stops a reply, Ctrl-D leaves.\n",
     )
     history: list[Message] = []
+    interrupted = False  # Ctrl-C at the prompt once: a second one leaves
     while True:
         try:
             line = input("you> " if tty else "")
         except EOFError:
             return 0
         except KeyboardInterrupt:
-            err.write("\n(Ctrl-D leaves)\n")
+            if interrupted:
+                _write(err, "\n")
+                return EXIT_INTERRUPTED
+            interrupted = True
+            _write(err, "\n(Ctrl-C again or Ctrl-D leaves)\n")
+            continue
+        interrupted = False
+        if not _is_text(line):
+            _write(err, f"aura: error: that line is not valid {_encoding()} text; not sent\n")
             continue
         if not line.strip():
             continue
         history.append(user(line))
         try:
-            text = _say(client, history, args, out)
+            text, stopped = _say(client, history, args, out)
         except AuraError as exc:
             history.pop()  # the server never answered it: let the user try again
             _error(exc, err)
             continue
+        if stopped:
+            out.write(" [stopped]\n")
         if text:
             history.append(assistant(text))
+        elif stopped:
+            history.pop()  # stopped before any answer: as if never sent
+
+
+def _encoding() -> str:
+    return (getattr(sys.stdin, "encoding", None) or sys.getfilesystemencoding()).lower()
+
+
+def _write(err: TextIO, text: str) -> None:
+    try:
+        err.write(text)
+        err.flush()
+    except (OSError, ValueError):
+        pass  # stderr is gone: nowhere left to say anything
 
 
 def _error(exc: BaseException, err: TextIO) -> None:
-    err.write(f"aura: error: {exc}\n")
-    err.flush()
+    _write(err, f"aura: error: {shown(str(exc))}\n")
 
 
-def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def _run(args: argparse.Namespace, stdout: TextIO | None, err: TextIO) -> int:
     if args.command == "serve":
         return _serve(args, err)
+    _check_settings(args)
+    if stdout is None:  # started with stdout closed (`>&-`)
+        raise _OutputError(OSError(errno.EBADF, "standard output is closed"))
+    out = _Output(stdout)
     with _client(args) as client:
         if args.command == "models":
             for model in client.models():
-                out.write(f"{model.id}\t{model.name}\n")
+                out.write(f"{shown(model.id)}\t{shown(model.name)}\n")
             return 0
         if args.prompt is None:
             return _interactive(client, args, out, err)
-        _say(client, [user(args.prompt)], args, out)
+        _, stopped = _say(client, [user(args.prompt)], args, out)
+        if stopped:
+            if out.dirty:
+                out.write("\n")
+            return EXIT_INTERRUPTED
         return 0
+
+
+class _Announce:
+    """The ``task_status`` of ``aura serve``: says where it listens, once it does."""
+
+    def __init__(self, base_url: Callable[[], str], err: TextIO) -> None:
+        self._base_url = base_url
+        self._err = err
+
+    def started(self, value: object = None) -> None:
+        _write(self._err, f"Local Aura emulator on {self._base_url()} (Ctrl-C stops it)\n")
 
 
 def _serve(args: argparse.Namespace, err: TextIO) -> int:
     import anyio
 
     from .server import AuraServer
+    from .server._server import url_host
 
     server = AuraServer(host=args.host, port=args.port, pace=args.pace)
+    interrupted = False
+    failure: list[Exception] = []
 
     async def run() -> None:
-        async with anyio.create_task_group() as tasks:
-            await tasks.start(server.serve)
-            err.write(f"Local Aura emulator on {server.base_url} (Ctrl-C stops it)\n")
-            err.flush()
+        # Ctrl-C through the event loop, not KeyboardInterrupt: on Python 3.9 and 3.10
+        # anyio's runner lets a CancelledError out instead (no uncancel()).
+        nonlocal interrupted
+        with ExitStack() as stack:
+            try:
+                signals = stack.enter_context(anyio.open_signal_receiver(signal.SIGINT))
+            except (NotImplementedError, ValueError, RuntimeError):  # pragma: no cover
+                signals = None  # no loop signal handling here: KeyboardInterrupt it is
+            async with anyio.create_task_group() as tasks:
+
+                async def stop_on_sigint() -> None:
+                    nonlocal interrupted
+                    assert signals is not None
+                    async for _ in signals:
+                        interrupted = True
+                        tasks.cancel_scope.cancel()
+                        return
+
+                if signals is not None:
+                    tasks.start_soon(stop_on_sigint)
+                try:
+                    await server.serve(task_status=_Announce(lambda: server.base_url, err))
+                except Exception as exc:  # raised below, not as an ExceptionGroup
+                    failure.append(exc)
+                    tasks.cancel_scope.cancel()
+        if failure:
+            raise failure[0]
 
     try:
         anyio.run(run)
-    except OSError as exc:
-        _error(exc, err)
+    except (ValueError, UnicodeError) as exc:  # a host name no socket can take
+        raise _UsageError(f"argument --host: {exc}") from None
+    except OSError as exc:  # the port is taken, the host unknown
+        where = f"{url_host(args.host)}:{args.port}"
+        _write(err, f"aura: error: cannot listen on {shown(where)}: {exc.strerror or exc}\n")
         return EXIT_ERROR
-    return 0
+    except KeyboardInterrupt:  # pragma: no cover - where the loop cannot catch SIGINT
+        return EXIT_INTERRUPTED
+    return EXIT_INTERRUPTED if interrupted else 0
+
+
+def _reconfigure() -> None:
+    """Never a UnicodeError on the way in or out, whatever the locale or PYTHONIOENCODING."""
+    for stream, errors in (
+        (sys.stdout, "backslashreplace"),
+        (sys.stderr, "backslashreplace"),
+        (sys.stdin, "surrogateescape"),
+    ):
+        if isinstance(stream, io.TextIOWrapper):
+            with suppress(OSError, ValueError):  # a closed stream
+                stream.reconfigure(errors=errors)
+
+
+def _quiet_stdout() -> None:
+    """After a closed pipe: point stdout at /dev/null, so the exit flush is silent too."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # pragma: no cover
+        pass
+
+
+class _NoStderr(io.StringIO):
+    """Where messages go when stderr is closed."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``aura`` command; returns the exit status."""
-    args = _parser().parse_args(argv)
+    _reconfigure()
+    err: TextIO = sys.stderr if sys.stderr is not None else _NoStderr()
+    arguments = list(sys.argv[1:] if argv is None else argv)
     try:
-        return _run(args, sys.stdout, sys.stderr)
-    except AuraValidationError as exc:
-        _error(exc, sys.stderr)
+        bad = next((a for a in arguments if not _is_text(a)), None)
+        if bad is not None:
+            raise _UsageError(
+                f"an argument is not valid {sys.getfilesystemencoding()} text: {bad!r}"
+            )
+        args = _parser().parse_args(arguments)
+        return _run(args, sys.stdout, err)
+    except (_UsageError, AuraValidationError) as exc:
+        _error(exc, err)
         return EXIT_USAGE
     except AuraError as exc:
-        _error(exc, sys.stderr)
+        _error(exc, err)
         return EXIT_ERROR
     except KeyboardInterrupt:
-        sys.stderr.write("\n")
+        _write(err, "\n")
         return EXIT_INTERRUPTED
+    except _OutputError as exc:
+        if exc.broken_pipe:
+            _quiet_stdout()  # the reader left (`| head`): nothing to say
+        else:
+            _error(exc, err)
+        return EXIT_ERROR
+    except OSError as exc:
+        if exc.errno == errno.EPIPE:  # --help into a closed pipe
+            _quiet_stdout()
+        else:
+            _error(exc, err)
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":  # pragma: no cover

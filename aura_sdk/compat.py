@@ -12,7 +12,8 @@ split multibyte characters between chunks. This one keeps its call::
 It is also accepted as a provider by the current ``g4f`` package
 (``g4f.client.Client(provider=Aura)``, ``g4f.ChatCompletion.create(provider=Aura, ...)``)
 without importing g4f. Use ``base_url=`` (or ``$AURA_BASE_URL``) for another
-deployment.
+deployment. gpt4free's ``timeout=`` (seconds for the whole call) and
+``stream_timeout=`` (seconds between two chunks) become the SDK's time limits.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any, ClassVar
 
 from ._async_client import AsyncAuraClient, AsyncStream
 from ._models import DEFAULT_MODEL
+from ._timeouts import DEFAULT_TIMEOUT, Timeout
 
 __all__ = ["Aura"]
 
@@ -62,12 +64,17 @@ class Aura:
 
         ``model`` and ``webdriver`` are accepted and ignored, as in the seed
         (the server's model is ``openchat_3.6``). ``base_url=`` picks another
-        server; ``api_key=`` is sent as the Aura key; gpt4free's other keywords
-        (``stream``, ``provider``, ...) are ignored. Bad input raises
+        server; ``api_key=`` is sent as the Aura key; ``timeout=`` (seconds) bounds
+        every wait and the whole call, as gpt4free's own providers do, and
+        ``stream_timeout=`` the silence between two chunks; gpt4free's other
+        keywords (``stream``, ``provider``, ...) are ignored. Bad input raises
         ``AuraValidationError`` here, before anything is sent.
         """
         client = AsyncAuraClient(
-            base_url=kwargs.get("base_url"), api_key=kwargs.get("api_key"), proxy=proxy
+            base_url=kwargs.get("base_url"),
+            api_key=kwargs.get("api_key"),
+            proxy=proxy,
+            timeout=_timeout(kwargs.get("timeout"), kwargs.get("stream_timeout")),
         )
         # Nothing is sent until the first iteration, so an unused client holds no connection.
         stream = client.stream(
@@ -76,6 +83,25 @@ class Aura:
             max_tokens=8192 if max_tokens is None else max_tokens,
         )
         return _generate(client, stream)
+
+
+def _timeout(timeout: Any, stream_timeout: Any) -> Timeout:
+    """gpt4free's ``timeout`` (whole call) and ``stream_timeout`` (between chunks)."""
+    if timeout is None and stream_timeout is None:
+        return DEFAULT_TIMEOUT
+    base = (
+        DEFAULT_TIMEOUT
+        if timeout is None
+        else Timeout(timeout, timeout, timeout, timeout, timeout, timeout)
+    )
+    return Timeout(
+        connect=base.connect,
+        response=base.response,
+        read=base.read if stream_timeout is None else stream_timeout,
+        write=base.write,
+        pool=base.pool,
+        total=base.total,
+    )
 
 
 def _only_role_and_content(messages: object) -> Any:

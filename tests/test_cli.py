@@ -201,7 +201,9 @@ def test_help(args: tuple[str, ...]) -> None:
 def test_no_command_is_a_usage_error() -> None:
     result = aura()
     assert result.returncode == 2
-    assert "usage: aura" in result.stderr
+    assert result.stderr == (
+        "aura: error: the following arguments are required: COMMAND (see 'aura --help')\n"
+    )
 
 
 def test_console_script_is_installed() -> None:

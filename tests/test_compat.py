@@ -6,13 +6,20 @@ import asyncio
 import importlib
 import inspect
 import json
+import math
 import sys
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
 import pytest
 
-from aura_sdk import AuraValidationError, StreamInterruptedError
+from aura_sdk import (
+    APITimeoutError,
+    AuraValidationError,
+    StreamInterruptedError,
+    StreamTimeoutError,
+)
 from aura_sdk.compat import Aura
 from aura_sdk.server import AuraServer, Fault
 
@@ -102,6 +109,40 @@ def test_bad_input_raises_before_anything_is_sent(server: AuraServer) -> None:
     assert server.requests == []
 
 
+@pytest.mark.anyio
+async def test_timeout_bounds_a_hung_server(server: AuraServer) -> None:
+    server.script(Fault(delay=math.inf))  # openchat-ui's hang before the status line
+    with pytest.raises(APITimeoutError) as info:
+        async for _ in Aura.create_async_generator(
+            "m", MESSAGES, base_url=server.base_url, timeout=0.5
+        ):
+            pass
+    assert (info.value.limit, str(info.value)) == ("total", "total timeout after 0.5s")
+
+
+@pytest.mark.anyio
+async def test_stream_timeout_bounds_the_silence_between_chunks(server: AuraServer) -> None:
+    server.script(Fault(chunks=(b"one ", b"two"), stall_after=1))
+    chunks: list[str] = []
+    with pytest.raises(StreamTimeoutError) as info:
+        async for chunk in Aura.create_async_generator(
+            "m", MESSAGES, base_url=server.base_url, timeout=30, stream_timeout=0.3
+        ):
+            chunks.append(chunk)
+    assert chunks == ["one "]
+    assert info.value.limit == "read"
+    assert str(info.value).endswith("read timeout after 0.3s")
+
+
+@pytest.mark.parametrize("kwargs", [{"timeout": "abc"}, {"timeout": -1}, {"stream_timeout": 0}])
+def test_bad_timeout_raises_before_anything_is_sent(
+    server: AuraServer, kwargs: dict[str, Any]
+) -> None:
+    with pytest.raises(AuraValidationError, match="timeout"):
+        Aura.create_async_generator("m", MESSAGES, base_url=server.base_url, **kwargs)
+    assert server.requests == []
+
+
 # --- the real g4f package ----------------------------------------------------
 
 
@@ -165,3 +206,38 @@ def test_g4f_api_key_reaches_the_server(g4f: ModuleType, server: AuraServer) -> 
     client = g4f.client.Client(provider=Aura, api_key="sk-from-g4f")
     client.chat.completions.create(model="openchat_3.6", messages=MESSAGES)
     assert json.loads(server.requests[0].body)["key"] == "sk-from-g4f"
+
+
+def test_g4f_timeout_bounds_a_hung_server(g4f: ModuleType, server: AuraServer) -> None:
+    server.script(Fault(delay=math.inf, repeat=4))
+    client = g4f.client.Client(provider=Aura)
+    calls: list[Callable[[], object]] = [
+        lambda: client.chat.completions.create(model="m", messages=MESSAGES, timeout=0.5),
+        lambda: list(
+            client.chat.completions.create(model="m", messages=MESSAGES, timeout=0.5, stream=True)
+        ),
+        lambda: g4f.ChatCompletion.create(model="m", provider=Aura, messages=MESSAGES, timeout=0.5),
+        lambda: list(
+            g4f.ChatCompletion.create(
+                model="m", provider=Aura, messages=MESSAGES, timeout=0.5, stream=True
+            )
+        ),
+    ]
+    for call in calls:
+        with pytest.raises(APITimeoutError, match=r"^total timeout after 0\.5s$"):
+            call()
+    assert len(server.requests) == 4
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])  # g4f itself runs on asyncio (aiohttp) only
+async def test_g4f_async_client_timeout_bounds_a_hung_server(
+    g4f: ModuleType, server: AuraServer
+) -> None:
+    server.script(Fault(delay=math.inf, repeat=2))
+    client = g4f.client.AsyncClient(provider=Aura)
+    with pytest.raises(APITimeoutError, match=r"^total timeout after 0\.5s$"):
+        await client.chat.completions.create(model="m", messages=MESSAGES, timeout=0.5)
+    with pytest.raises(APITimeoutError, match=r"^total timeout after 0\.5s$"):
+        async for _ in client.chat.completions.stream(model="m", messages=MESSAGES, timeout=0.5):
+            pass

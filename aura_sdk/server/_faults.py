@@ -4,14 +4,37 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-__all__ = ["FAULT_HEADER", "Fault"]
+__all__ = ["FAULT_HEADER", "MAX_REPLY_BYTES", "Fault", "is_safe_reason"]
 
 FAULT_HEADER = "x-aura-fault"
 """A request header whose JSON object (``Fault`` fields) scripts that one request."""
+
+MAX_REPLY_BYTES = 1 << 28
+"""The largest ``reply_bytes`` (the reply is built in memory)."""
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# RFC 9110 field-value, as h11 checks it: visible characters (and obs-text), single
+# spaces or tabs between them, none at either end.
+_FIELD_VALUE = re.compile(r"(?:[\x21-\x7e\x80-\xff]+(?:[ \t]+[\x21-\x7e\x80-\xff]+)*)?")
+
+
+def is_safe_reason(reason: str) -> bool:
+    """True if ``reason`` can go in a status line: no control character but tab.
+
+    CR or LF would end the status line early and let the rest be read as headers
+    (response splitting); the other C0 and C1 controls and DEL have no place
+    there either (RFC 9112 ``reason-phrase``).
+    """
+    return not any((c < " " and c != "\t") or "\x7f" <= c <= "\x9f" for c in reason)
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
@@ -22,22 +45,28 @@ class Fault:
       as openchat-ui does when its upstream returns a non-streaming body);
     - ``status``, ``reason``, ``headers``, ``body``: answer with this status line
       instead of a reply (openchat-ui's own failures are ``500`` + body ``Error``);
+      ``status`` is 200 to 599, ``reason`` holds no control character but tab,
+      ``headers`` are valid HTTP field names and values;
     - ``stall_after``: send this many chunks, then fall silent, connection open
       (the real server's mid-stream hang);
     - ``drop_after``: send this many chunks, then close the connection with no
       terminating chunk;
     - ``split_multibyte``: cut a chunk inside a multibyte character;
-    - ``reply_bytes``: send a reply of exactly this many bytes instead;
+    - ``reply_bytes``: send a reply of exactly this many bytes instead (at most
+      ``MAX_REPLY_BYTES``);
     - ``chunks``: send exactly these chunks instead (any bytes, invalid UTF-8 too;
-      in the header's JSON, a list of strings);
+      in the header's JSON, a list of strings, sent as UTF-8);
     - ``chunk_size``: with ``reply_bytes``, bytes per chunk;
     - ``close_before_status``: read the request, then close with no answer at all;
     - ``content_length``: send the reply unchunked under this (wrong, if you
       like) ``Content-Length``, then close;
     - ``raw``: send exactly these bytes as the whole answer, then close (for
-      answers that are not HTTP at all);
+      answers that are not HTTP at all; in the header's JSON, a string sent as UTF-8);
     - ``repeat``: when queued, how many requests in a row get this fault
       (``Fault(status=503, repeat=2)`` then nothing: fail twice, then succeed).
+
+    A field of the wrong type or out of range raises ``ValueError`` (or
+    ``TypeError``) here, so a bad ``x-aura-fault`` header gets a clean ``500``.
     """
 
     delay: float = 0.0
@@ -57,27 +86,91 @@ class Fault:
     repeat: int = 1
 
     def __post_init__(self) -> None:
-        if self.delay < 0 or math.isnan(self.delay):
-            raise ValueError(f"delay must be >= 0, got {self.delay!r}")
-        if self.status is not None and not 100 <= self.status <= 599:
-            raise ValueError(f"status must be 100..599, got {self.status!r}")
+        delay: object = self.delay
+        if isinstance(delay, bool) or not isinstance(delay, (int, float)):
+            raise TypeError(f"delay must be a number of seconds, got {type(delay).__name__}")
+        if delay < 0 or math.isnan(delay):
+            raise ValueError(f"delay must be >= 0, got {delay!r}")
+        status = self.status
+        if status is not None and not (_is_count(status) and 200 <= status <= 599):
+            raise ValueError(f"status must be an int from 200 to 599, got {status!r}")
+        self._check_text()
         for name in ("stall_after", "drop_after", "reply_bytes", "content_length"):
             value = getattr(self, name)
-            if value is not None and value < 0:
-                raise ValueError(f"{name} must be >= 0, got {value!r}")
-        if self.chunk_size < 1 or self.repeat < 1:
-            raise ValueError("chunk_size and repeat must be >= 1")
+            if value is not None and not (_is_count(value) and value >= 0):
+                raise ValueError(f"{name} must be an int >= 0, got {value!r}")
+        if self.reply_bytes is not None and self.reply_bytes > MAX_REPLY_BYTES:
+            raise ValueError(f"reply_bytes must be at most {MAX_REPLY_BYTES}")
+        for name in ("chunk_size", "repeat"):
+            value = getattr(self, name)
+            if not (_is_count(value) and value >= 1):
+                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+        for name in ("split_multibyte", "close_before_status"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name} must be true or false")
+        chunks: object = self.chunks
+        if chunks is not None:
+            if not isinstance(chunks, (tuple, list)) or not all(
+                isinstance(c, bytes) for c in chunks
+            ):
+                raise TypeError("chunks must be a tuple of bytes")
+            object.__setattr__(self, "chunks", tuple(chunks))
+        raw: object = self.raw
+        if raw is not None and not isinstance(raw, bytes):
+            raise TypeError(f"raw must be bytes, got {type(raw).__name__}")
+
+    def _check_text(self) -> None:
+        reason: object = self.reason
+        if reason is not None:
+            if not isinstance(reason, str):
+                raise TypeError(f"reason must be a str, got {type(reason).__name__}")
+            if not is_safe_reason(reason):
+                raise ValueError("reason must not contain CR, LF or other control characters")
+        if not isinstance(self.body, str):
+            raise TypeError(f"body must be a str, got {type(self.body).__name__}")
+        headers: object = self.headers
+        if not isinstance(headers, Mapping):
+            raise TypeError(f"headers must be a mapping, got {type(headers).__name__}")
+        for name, value in headers.items():
+            if not isinstance(name, str) or not _TOKEN.fullmatch(name):
+                raise ValueError(f"headers: invalid header name {name!r}")
+            if not isinstance(value, str) or not _FIELD_VALUE.fullmatch(value):
+                raise ValueError(f"headers: invalid value for {name!r}")
 
     @classmethod
     def from_json(cls, text: str) -> Fault:
-        """A fault from the JSON of the ``x-aura-fault`` header: ``{"drop_after": 2}``."""
-        data: Any = json.loads(text)
+        """A fault from the JSON of the ``x-aura-fault`` header: ``{"drop_after": 2}``.
+
+        Anything wrong in it (bad JSON, nesting too deep, an unknown field, a
+        wrong type) raises ``ValueError``.
+        """
+        try:
+            data: Any = json.loads(text)
+        except RecursionError:
+            raise ValueError("the fault header nests too deep") from None
         if not isinstance(data, dict):
             raise ValueError("the fault header must hold a JSON object")
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:
-            raise ValueError(f"unknown fault fields: {sorted(unknown)}")
-        if isinstance(data.get("chunks"), list):
-            data["chunks"] = tuple(str(chunk).encode() for chunk in data["chunks"])
-        return cls(**data)
+            raise ValueError(f"unknown fault fields: {sorted(unknown)!r}"[:200])
+        for name in ("chunks", "raw"):
+            data[name] = _bytes_from_json(name, data.get(name))
+        try:
+            return cls(**data)
+        except TypeError as exc:
+            raise ValueError(str(exc)) from None
+
+
+def _bytes_from_json(name: str, value: object) -> Any:
+    """``chunks`` (a list of strings) and ``raw`` (a string) as bytes."""
+    try:
+        if name == "chunks" and isinstance(value, list):
+            if not all(isinstance(chunk, str) for chunk in value):
+                raise ValueError("chunks must be a list of strings")
+            return tuple(chunk.encode() for chunk in value)
+        if name == "raw" and isinstance(value, str):
+            return value.encode()
+    except UnicodeEncodeError:
+        raise ValueError(f"{name}: not encodable as UTF-8 (a lone surrogate?)") from None
+    return value

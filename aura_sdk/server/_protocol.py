@@ -61,13 +61,14 @@ def _check_key(key: object, api_keys: Collection[str] | None) -> Failure | None:
 def parse_chat(
     body: bytes, models: Collection[str], api_keys: Collection[str] | None
 ) -> ChatCall | Failure:
+    """The checked chat request, or the ``Failure`` openchat-ui answers; never raises."""
     try:
         data: Any = json.loads(body)
         model = data["model"]
         messages = data["messages"]
         model_id = model["id"]
         token_limit = model["tokenLimit"]
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError, RecursionError):  # RecursionError: [[[[...
         return Failure()
     if model_id not in models or not isinstance(token_limit, int) or not isinstance(messages, list):
         return Failure()
@@ -99,7 +100,7 @@ def parse_models(body: bytes, api_keys: Collection[str] | None) -> Failure | Non
     try:
         data: Any = json.loads(body)
         key = data.get("key", "")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         return Failure()
     failure = _check_key(key, api_keys)
     if failure is not None:

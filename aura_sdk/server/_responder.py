@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["LocalResponder", "sized_reply", "split_inside_character"]
+__all__ = ["LocalResponder", "sized_reply", "split_inside_character", "to_utf8"]
 
 
 @dataclass(frozen=True)
@@ -31,9 +31,17 @@ class LocalResponder:
 
     @staticmethod
     def words(text: str) -> list[bytes]:
-        """The reply cut into one chunk per word (with its trailing space)."""
-        parts = text.split(" ")
-        return [(p + " ").encode() for p in parts[:-1]] + [parts[-1].encode()]
+        """The reply cut into one chunk per word (with its trailing space), as UTF-8."""
+        parts = to_utf8(text).split(b" ")
+        return [p + b" " for p in parts[:-1]] + [parts[-1]]
+
+
+def to_utf8(text: str) -> bytes:
+    """``text`` as UTF-8, a lone surrogate (JSON's ``"\\ud800"``) as U+FFFD, as Node.js does."""
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").encode()
 
 
 def split_inside_character(chunks: list[bytes]) -> list[bytes]:

@@ -11,8 +11,8 @@ import json
 import math
 import threading
 from collections import deque
-from collections.abc import Collection, Mapping
-from contextlib import AbstractContextManager
+from collections.abc import Collection, Iterable, Mapping
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -24,17 +24,27 @@ import anyio.from_thread
 import h11
 
 from .._models import KNOWN_MODELS
-from ._faults import FAULT_HEADER, Fault
+from ._faults import FAULT_HEADER, Fault, is_safe_reason
 from ._protocol import ChatCall, Failure, parse_chat, parse_models
-from ._responder import LocalResponder, sized_reply, split_inside_character
+from ._responder import LocalResponder, sized_reply, split_inside_character, to_utf8
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-__all__ = ["AuraServer", "RecordedRequest"]
+__all__ = ["DEFAULT_MAX_RECORDED", "AuraServer", "RecordedRequest", "url_host"]
 
 _MAX_BODY = 16 * 1024 * 1024
+_MAX_HEAD = 64 * 1024
 _TEXT_PLAIN = ("content-type", "text/plain;charset=UTF-8")
+DEFAULT_MAX_RECORDED = 1000
+"""How many requests ``AuraServer.requests`` keeps by default (the newest)."""
+_ACCEPT_PAUSES = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
+"""The waits after a failed ``accept`` (out of file descriptors), growing, then the last."""
+# The answer when building the real one failed before a byte of it was sent.
+_FALLBACK_500 = (
+    b"HTTP/1.1 500 Internal Server Error\r\ncontent-type: text/plain;charset=UTF-8\r\n"
+    b"content-length: 5\r\nconnection: close\r\n\r\nError"
+)
 
 
 @dataclass(frozen=True)
@@ -53,8 +63,13 @@ class RecordedRequest:
 
 @dataclass
 class _Stats:
+    max_recorded: int
     connections: int = 0
-    requests: list[RecordedRequest] = field(default_factory=list)
+    accept_errors: int = 0
+    requests: deque[RecordedRequest] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.requests = deque(maxlen=self.max_recorded)
 
 
 class AuraServer:
@@ -69,7 +84,14 @@ class AuraServer:
             server.requests[-1].json()              # what the client sent
 
     or in your own event loop with ``await server.serve(task_status=...)``.
-    ``fault`` applies to every request that has no scripted fault of its own.
+    ``fault`` applies to every request that has no scripted fault of its own;
+    ``host`` may be an IPv6 address (``"::1"``: ``base_url`` is ``http://[::1]:PORT``).
+    ``requests`` keeps the newest ``max_recorded`` requests (1000 by default).
+
+    No request stops it: broken HTTP gets a ``400`` (``431`` for a head over
+    64 KiB, ``413`` for a body over 16 MiB) and the connection closes; anything
+    else it cannot serve gets openchat-ui's ``500``. Running out of file
+    descriptors pauses accepting until some are free.
     """
 
     def __init__(
@@ -81,7 +103,11 @@ class AuraServer:
         models: Collection[str] = tuple(KNOWN_MODELS),
         api_keys: Collection[str] | None = None,
         fault: Fault | None = None,
+        max_recorded: int = DEFAULT_MAX_RECORDED,
     ) -> None:
+        count: object = max_recorded
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ValueError(f"max_recorded must be an int >= 1, got {max_recorded!r}")
         self.host = host
         self.port = port
         self.responder = LocalResponder(pace=pace)
@@ -89,7 +115,8 @@ class AuraServer:
         self.api_keys = None if api_keys is None else frozenset(api_keys)
         self.fault = fault or Fault()
         self._script: deque[Fault] = deque()
-        self._stats = _Stats()
+        self.max_recorded = max_recorded
+        self._stats = _Stats(max_recorded)
         self._lock = threading.Lock()
         self._portal_cm: AbstractContextManager[anyio.from_thread.BlockingPortal] | None = None
         self._portal: anyio.from_thread.BlockingPortal | None = None
@@ -99,11 +126,12 @@ class AuraServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        """``http://HOST:PORT``, with an IPv6 host in brackets."""
+        return f"http://{url_host(self.host)}:{self.port}"
 
     @property
     def requests(self) -> list[RecordedRequest]:
-        """Every request received so far, oldest first."""
+        """The requests received so far (the newest ``max_recorded``), oldest first."""
         with self._lock:
             return list(self._stats.requests)
 
@@ -111,6 +139,11 @@ class AuraServer:
     def connections(self) -> int:
         """How many TCP connections were accepted."""
         return self._stats.connections
+
+    @property
+    def accept_errors(self) -> int:
+        """How many times accepting a connection failed (out of file descriptors, say)."""
+        return self._stats.accept_errors
 
     def script(self, *faults: Fault) -> None:
         """Queue faults for the next chat requests, one request each (or ``repeat``)."""
@@ -128,7 +161,7 @@ class AuraServer:
         """Forget recorded requests and scripted faults."""
         with self._lock:
             self._script.clear()
-            self._stats = _Stats()
+            self._stats = _Stats(self.max_recorded)
 
     # --- running -------------------------------------------------------------
 
@@ -160,21 +193,43 @@ class AuraServer:
         self.port = listener.extra(anyio.abc.SocketAttribute.local_port)
         with anyio.CancelScope() as scope:
             self._cancel = scope
-            async with listener:
+            async with listener, anyio.create_task_group() as tasks:
+                for one in listener.listeners:
+                    assert isinstance(one, anyio.abc.SocketListener)
+                    tasks.start_soon(self._accept, one, tasks)
                 task_status.started()
-                await listener.serve(self._connection)
+
+    async def _accept(self, listener: anyio.abc.SocketListener, tasks: anyio.abc.TaskGroup) -> None:
+        """Accept connections until the listener closes; a failed accept only pauses it.
+
+        ``anyio``'s own ``serve`` ends on the first failure, and ``accept`` fails
+        with ``EMFILE`` whenever the process is out of file descriptors.
+        """
+        failures = 0
+        while True:
+            try:
+                stream = await listener.accept()
+            except anyio.ClosedResourceError:
+                return
+            except (OSError, anyio.BrokenResourceError):  # trio wraps the OSError
+                self._stats.accept_errors += 1
+                await anyio.sleep(_ACCEPT_PAUSES[min(failures, len(_ACCEPT_PAUSES) - 1)])
+                failures += 1
+                continue
+            failures = 0
+            tasks.start_soon(self._connection, stream)
 
     # --- one connection ------------------------------------------------------
 
     async def _connection(self, stream: anyio.abc.SocketStream) -> None:
         self._stats.connections += 1
-        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=64 * 1024)
-        async with stream:
-            try:
+        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=_MAX_HEAD)
+        try:
+            async with stream:
                 while await self._exchange(conn, stream):
                     conn.start_next_cycle()
-            except (anyio.BrokenResourceError, anyio.ClosedResourceError, h11.ProtocolError):
-                pass
+        except Exception:  # one connection never ends the server
+            pass
 
     async def _receive(self, conn: h11.Connection, stream: anyio.abc.SocketStream) -> Any:
         while True:
@@ -188,7 +243,22 @@ class AuraServer:
             conn.receive_data(data)
 
     async def _exchange(self, conn: h11.Connection, stream: anyio.abc.SocketStream) -> bool:
-        """Serve one request; False when the connection must end."""
+        """Serve one request; False when the connection must end. Never raises but
+        for the connection itself failing."""
+        writer = _Writer(conn, stream)
+        try:
+            return await self._serve_one(conn, stream, writer)
+        except h11.RemoteProtocolError as exc:  # broken HTTP: 400 (431 for a huge head)
+            await writer.refuse(exc.error_status_hint)
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError, anyio.EndOfStream):
+            pass
+        except Exception:  # a bug, or a fault h11 refused to send: a plain 500
+            await writer.fallback()
+        return False
+
+    async def _serve_one(
+        self, conn: h11.Connection, stream: anyio.abc.SocketStream, writer: _Writer
+    ) -> bool:
         request = await self._receive(conn, stream)
         if not isinstance(request, h11.Request):
             return False
@@ -198,6 +268,7 @@ class AuraServer:
             if isinstance(event, h11.Data):
                 body += event.data
                 if len(body) > _MAX_BODY:
+                    await writer.refuse(413)
                     return False
             elif isinstance(event, h11.EndOfMessage):
                 break
@@ -205,12 +276,14 @@ class AuraServer:
                 return False
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in request.headers}
         recorded = RecordedRequest(
-            request.method.decode(), request.target.decode("latin-1"), headers, bytes(body)
+            request.method.decode("latin-1"), request.target.decode("latin-1"), headers, bytes(body)
         )
         with self._lock:
             self._stats.requests.append(recorded)
-        writer = _Writer(conn, stream)
-        path = urlsplit(recorded.path).path  # a proxied request has an absolute target
+        try:
+            path = urlsplit(recorded.path).path  # a proxied request has an absolute target
+        except ValueError:  # "http://[" and the like
+            path = ""
         if path not in ("/api/chat", "/api/models"):
             await writer.failure(Failure("Not Found", status=404))
         elif recorded.method != "POST":
@@ -253,7 +326,7 @@ class AuraServer:
         if fault.close_before_status:
             return False
         if fault.raw is not None:
-            await stream.send(fault.raw)
+            await writer.raw(fault.raw)
             return False
         if fault.status is not None:
             await writer.failure(
@@ -269,7 +342,7 @@ class AuraServer:
         if fault.content_length is not None:
             # Outside h11, which would refuse a body that disagrees with its length.
             head = f"HTTP/1.1 200 OK\r\ncontent-length: {fault.content_length}\r\n\r\n"
-            await stream.send(head.encode() + b"".join(chunks))
+            await writer.raw(head.encode() + b"".join(chunks))
             return False
         await writer.start_stream(fault.headers)
         for index, chunk in enumerate(chunks):
@@ -319,15 +392,35 @@ async def _wait_for_close(stream: anyio.abc.SocketStream) -> None:
         pass
 
 
+def url_host(host: str) -> str:
+    """``host`` as it goes in a URL: an IPv6 address in brackets, its zone as ``%25``."""
+    if ":" in host and not host.startswith("["):
+        return "[" + host.replace("%", "%25") + "]"
+    return host
+
+
+def _encode(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    # Latin-1, not h11's ASCII: a Fault's header value may hold obs-text.
+    return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+
+
 class _Writer:
+    """Sends one response through h11, and knows whether any of it went out."""
+
     def __init__(self, conn: h11.Connection, stream: anyio.abc.SocketStream) -> None:
         self._conn = conn
         self._stream = stream
+        self.sent = False
 
     async def _send(self, event: Any) -> None:
         data = self._conn.send(event)
         if data:
-            await self._stream.send(data)
+            await self.raw(data)
+
+    async def raw(self, data: bytes) -> None:
+        """Send bytes as they are, outside h11."""
+        self.sent = True
+        await self._stream.send(data)
 
     async def failure(
         self,
@@ -336,18 +429,45 @@ class _Writer:
         headers: Mapping[str, str] | None = None,
         content_type: str | None = None,
     ) -> None:
-        body = failure.body.encode()
-        extra = [(k, v) for k, v in (headers or {}).items()]
+        reason = failure.reason
+        if not is_safe_reason(reason):
+            # CR/LF would split the response (an echoed key, say): refuse it.
+            failure, headers = Failure(), None
+            reason = failure.reason
+        body = to_utf8(failure.body)
+        if failure.status in (204, 304):
+            body = b""  # a body is not allowed here; h11 would refuse it
         kind = ("content-type", content_type) if content_type else _TEXT_PLAIN
+        length = [] if failure.status in (204, 304) else [("content-length", str(len(body)))]
         await self._send(
             h11.Response(
                 status_code=failure.status,
-                reason=failure.reason.encode("latin-1", "replace"),
-                headers=[kind, ("content-length", str(len(body))), *extra],
+                reason=reason.encode("latin-1", "replace"),
+                headers=_encode([kind, *length, *(headers or {}).items()]),
             )
         )
-        await self._send(h11.Data(data=body))
+        if body:
+            await self._send(h11.Data(data=body))
         await self._send(h11.EndOfMessage())
+
+    async def refuse(self, status: int) -> None:
+        """Answer broken HTTP (or a body too large) with ``status``, if nothing went out yet."""
+        if self.sent:
+            return
+        with suppress(Exception):
+            if self._conn.our_state in (h11.IDLE, h11.SEND_RESPONSE):
+                body = h11_reason(status).encode()
+                headers = [_TEXT_PLAIN, ("content-length", str(len(body))), ("connection", "close")]
+                reason = h11_reason(status).encode()
+                await self._send(h11.Response(status_code=status, reason=reason, headers=headers))
+                await self._send(h11.Data(data=body))
+                await self._send(h11.EndOfMessage())
+
+    async def fallback(self) -> None:
+        """openchat-ui's plain ``500``, outside h11, if nothing went out yet."""
+        if not self.sent:
+            with suppress(Exception):
+                await self.raw(_FALLBACK_500)
 
     async def whole(self, status: int, body: bytes) -> None:
         headers = [_TEXT_PLAIN, ("content-length", str(len(body)))]
@@ -357,9 +477,11 @@ class _Writer:
 
     async def start_stream(self, headers: Mapping[str, str]) -> None:
         # openchat-ui's success: 200, no Content-Type, chunked plain UTF-8 text.
-        extra = [(k, v) for k, v in headers.items()]
         await self._send(
-            h11.Response(status_code=200, headers=[("transfer-encoding", "chunked"), *extra])
+            h11.Response(
+                status_code=200,
+                headers=_encode([("transfer-encoding", "chunked"), *headers.items()]),
+            )
         )
 
     async def chunk(self, data: bytes) -> None:
