@@ -252,9 +252,9 @@ class SSEDecoder:
                 size = 0
                 continue
             if line[0] == 0x3A:  # ":"
-                self._comments += 1
                 if len(line) > limit:
                     return self._fail(events)
+                self._comments += 1
                 continue
             size += len(line)
             if size > limit:
