@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import copy
 import pickle
+import re
 from dataclasses import FrozenInstanceError
 from pathlib import Path
 from typing import Optional, Union
@@ -427,16 +428,35 @@ def outcome(chunks: list[bytes], limit: int | None) -> tuple[list[ServerSentEven
     return events, False, decoder.comments
 
 
-NOISE = st.lists(
-    st.one_of(
-        st.binary(max_size=8),
-        st.sampled_from(
-            [b"\r", b"\n", b"\r\n", b"data:", b"data: ", b":", b"id:", b"\x00", b"retry: 1"]
-        ),
-        st.sampled_from([b"event:", b"\xef\xbb\xbf", b"\xe2\x9c", b"\x93", b"\xf0\x9f\x99\x82"]),
-    ),
-    max_size=30,
+VALUE_BYTES = st.sampled_from(
+    [
+        b"1",
+        b"x",
+        b" ",
+        b":",
+        b"-",
+        b"\x00",
+        b"\xff",
+        b"\xe2\x9c",
+        b"\x93",
+        b"\xef\xbb\xbf",
+        b"\xf0\x9f\x99\x82",
+        b"\xc2\x85",
+        b"\xe2\x80\xa8",
+    ]
+)
+LINE_END = st.sampled_from([b"\n", b"\r", b"\r\n"])
+NOISE_LINE = st.tuples(
+    st.sampled_from([b"data", b"data:", b"data: ", b"event: ", b"id: ", b"retry: ", b":", b""]),
+    st.lists(st.one_of(st.sampled_from([b"1", b"42"]), VALUE_BYTES), max_size=4).map(b"".join),
+    LINE_END,
 ).map(b"".join)
+NOISE_BLOCK = st.tuples(st.lists(NOISE_LINE, max_size=4).map(b"".join), LINE_END).map(b"".join)
+NOISE = st.tuples(
+    st.sampled_from([b"", b"\xef\xbb\xbf", b"\xef\xbb"]),
+    st.lists(st.one_of(NOISE_BLOCK, NOISE_BLOCK, st.binary(max_size=4)), max_size=8).map(b"".join),
+).map(b"".join)
+"""Bytes that are mostly SSE lines, valid or not."""
 
 
 @settings(max_examples=200, deadline=None)
@@ -447,3 +467,47 @@ def test_any_split_of_any_bytes_gives_the_same_outcome(
     whole = outcome([data], limit)
     assert outcome(split(data, cuts), limit) == whole
     assert outcome(one_by_one(data), limit) == whole
+
+
+def spec(stream: bytes) -> list[ServerSentEvent]:
+    """The WHATWG algorithm transcribed literally: decode everything, then parse lines."""
+    text = stream.decode("utf-8", "replace")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    lines = re.split("\r\n|\r|\n", text)
+    lines.pop()  # the last line never ended (or is "")
+    events: list[ServerSentEvent] = []
+    data, event, last_id, retry = "", "", None, None
+    for line in lines:
+        if not line:
+            if data:
+                events.append(
+                    E(
+                        data[:-1] if data.endswith("\n") else data,
+                        event or "message",
+                        last_id,
+                        retry,
+                    )
+                )
+            data, event, retry = "", "", None
+            continue
+        if line.startswith(":"):
+            continue
+        name, _, value = line.partition(":")
+        if value.startswith(" "):
+            value = value[1:]
+        if name == "data":
+            data += value + "\n"
+        elif name == "event":
+            event = value
+        elif name == "id" and "\0" not in value:
+            last_id = value
+        elif name == "retry" and value and all(c in "0123456789" for c in value):
+            retry = int(value)
+    return events
+
+
+@settings(max_examples=200, deadline=None)
+@given(NOISE, st.lists(st.integers(min_value=0), max_size=20))
+def test_any_bytes_decode_as_the_spec_says(data: bytes, cuts: list[int]) -> None:
+    assert decode(split(data, cuts)) == spec(data)
