@@ -109,6 +109,7 @@ class SSEDecoder:
         "_event",
         "_event_retry",
         "_failure",
+        "_id",
         "_last_id",
         "_limit",
         "_retry",
@@ -137,7 +138,8 @@ class SSEDecoder:
         self._event = ""
         self._event_retry: int | None = None
         self._size = 0  # bytes of the event's finished non-comment lines
-        self._last_id: str | None = None
+        self._id: str | None = None  # the spec's "last event ID buffer"
+        self._last_id: str | None = None  # ... as of the last empty line
         self._retry: int | None = None
         self._comments = 0
         self._failure: ResponseTooLargeError | None = None
@@ -160,7 +162,9 @@ class SSEDecoder:
 
     @property
     def last_event_id(self) -> str | None:
-        """The last event id the stream set, for a ``Last-Event-ID`` header."""
+        """The id the stream had set at its last empty line (the spec's "last event
+        ID string"), for a ``Last-Event-ID`` header when reconnecting.
+        """
         return self._last_id
 
     @property
@@ -238,14 +242,14 @@ class SSEDecoder:
         event = self._event
         event_retry = self._event_retry
         size = self._size
+        id_ = self._id
         last_id = self._last_id
         for line in lines:
             if not line:
+                last_id = id_
                 if data:
-                    text = (data[0] if len(data) == 1 else b"\n".join(data)).decode(
-                        "utf-8", "replace"
-                    )
-                    events.append(ServerSentEvent(text, event or "message", last_id, event_retry))
+                    text = b"\n".join(data).decode("utf-8", "replace")
+                    events.append(ServerSentEvent(text, event or "message", id_, event_retry))
                     data = []
                 event = ""
                 event_retry = None
@@ -275,7 +279,7 @@ class SSEDecoder:
                 event = value.decode("utf-8", "replace")
             elif name == b"id":
                 if b"\0" not in value:
-                    last_id = value.decode("utf-8", "replace")
+                    id_ = value.decode("utf-8", "replace")
             elif name == b"retry" and value.isdigit():  # bytes.isdigit: ASCII digits only
                 # More digits than int() takes (sys.get_int_max_str_digits): ignored.
                 with suppress(ValueError):
@@ -284,6 +288,7 @@ class SSEDecoder:
         self._event = event
         self._event_retry = event_retry
         self._size = size
+        self._id = id_
         self._last_id = last_id
         return events
 

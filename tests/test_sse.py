@@ -176,6 +176,11 @@ def test_decoder_remembers_id_and_retry() -> None:
     assert (decoder.last_event_id, decoder.retry) == ("5", 300)
     assert decoder.feed(b"retry: x\ndata: a\n\n") == [E("a", id="5")]
     assert decoder.retry == 300
+    # The id counts for reconnecting once its event ends, as in the spec.
+    assert decoder.feed(b"id: 6\nretry: 9\n") == []
+    assert (decoder.last_event_id, decoder.retry) == ("5", 9)
+    assert decoder.feed(b"\n") == []
+    assert decoder.last_event_id == "6"
 
 
 def test_a_retry_beyond_int_digits_is_ignored() -> None:
