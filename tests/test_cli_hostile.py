@@ -332,7 +332,7 @@ def test_bad_numbers_are_one_usage_line(args: list[str], expected: str) -> None:
         (["--temperature", "9"], {}, "temperature: expected a number from 0 to 2, got 9.0"),
         (["--local", "--temperature", "9"], {}, "temperature: expected a number from 0 to 2, got 9.0"),
         (["--local", "--timeout", "0"], {}, "argument --timeout: expected a positive number of seconds, got '0' (see 'aura chat --help')"),
-        ([], {"AURA_BASE_URL": "ftp://example.com"}, "base_url: expected an http:// or https:// URL, got 'ftp://example.com'"),
+        ([], {"AURA_BASE_URL": "ftp://example.com"}, "$AURA_BASE_URL (base_url): expected an http:// or https:// URL such as 'http://127.0.0.1:8000', got 'ftp://example.com'"),
     ],
 )  # fmt: skip
 def test_bad_settings_in_a_conversation_are_one_usage_line_at_start_up(
