@@ -487,6 +487,7 @@ def reason_phrase(response: httpx.Response) -> str:
 def error_from_response(response: httpx.Response, body: bytes, secret: str) -> APIStatusError:
     """The status error; an echoed secret is masked in it and in its ``response``'s repr."""
     reason = reason_phrase(response)
+    location = response.headers.get("location")  # echoed secrets masked, as in the reason
     clean = scrub(reason)
     if clean != reason:
         response.extensions["reason_phrase"] = clean.encode("utf-8")
@@ -497,7 +498,7 @@ def error_from_response(response: httpx.Response, body: bytes, secret: str) -> A
         response=response,
         secret=secret,
         retry_after=response.headers.get("retry-after"),
-        location=response.headers.get("location"),
+        location=None if location is None else scrub(location),
     )
 
 

@@ -28,6 +28,7 @@ from aura_sdk import (
     APIConnectionError,
     APIError,
     APIResponseValidationError,
+    APIStatusError,
     AsyncAuraClient,
     AuraClient,
     AuraValidationError,
@@ -164,6 +165,12 @@ def _malformed_header(peer: Peer) -> None:
     peer.send(f"HTTP/1.1 200 OK\r\nX-Echo {_echoed(peer)}\r\n\r\n".encode())
 
 
+def _redirect_echo(peer: Peer) -> None:
+    # The Location's query (not its userinfo) echoes every secret: the password too.
+    echo = _echoed(peer).replace(" ", "&a=")
+    peer.send(head("302 Found", {"Location": f"http://elsewhere.example/?k={echo}"}) + chunked())
+
+
 def _models_echo(peer: Peer) -> None:
     echo = _echoed(peer).encode()
     peer.send(head("200 OK", {"X-Echo": echo.decode()}) + chunked(b'{"echo": "' + echo + b'"}'))
@@ -182,6 +189,8 @@ ECHOES = [
     Echo("malformed-status-line", _malformed_status_line, APIConnectionError),
     Echo("garbage-status-line", _garbage_status_line, APIConnectionError),
     Echo("malformed-header-line", _malformed_header, APIConnectionError),
+    Echo("redirect-location", _redirect_echo, APIStatusError),
+    Echo("models-redirect-location", _redirect_echo, APIStatusError, "models"),
     Echo("models-body", _models_echo, APIResponseValidationError, "models"),
     Echo("models-reason-phrase", _reason_and_headers, InternalServerError, "models"),
 ]
