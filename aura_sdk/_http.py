@@ -6,6 +6,7 @@ catch ``TRANSPORT_ERRORS`` and hand them here, so none escapes a public call.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager, suppress
@@ -187,7 +188,7 @@ def connection_error(
     not ``response``), as for ``models()``.
     """
     scrub_chain(exc)
-    if isinstance(exc, httpx.TimeoutException):
+    if _timed_out(exc):
         phase = _PHASES.get(type(exc), "read")
         if (body or reply is not None) and phase == "response":
             phase = "read"
@@ -205,6 +206,24 @@ def connection_error(
     if reply is not None:
         return reply.interrupted(detail)
     return APIConnectionError(f"connection error: {detail}")
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """``exc`` says a limit fired, and one did.
+
+    httpx-aiohttp (the optional aiohttp transport) turns every aiohttp connection
+    error into ``httpx.ConnectTimeout``: a server that closes before the status
+    line, or a stale keep-alive connection, would read "connect timeout after
+    10s" at once. Only an aiohttp timeout under it is a timeout.
+    """
+    if not isinstance(exc, httpx.TimeoutException):
+        return False
+    cause = exc.__cause__
+    return (
+        cause is None
+        or not type(cause).__module__.startswith("aiohttp")
+        or isinstance(cause, (TimeoutError, asyncio.TimeoutError))
+    )
 
 
 def timeout_error(budget: Budget, phase: TimeoutLimit) -> APITimeoutError:
