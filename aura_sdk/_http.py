@@ -188,7 +188,7 @@ def connection_error(
     not ``response``), as for ``models()``.
     """
     scrub_chain(exc)
-    if _timed_out(exc):
+    if isinstance(exc, httpx.TimeoutException) and _timed_out(exc):
         phase = _PHASES.get(type(exc), "read")
         if (body or reply is not None) and phase == "response":
             phase = "read"
@@ -208,7 +208,7 @@ def connection_error(
     return APIConnectionError(f"connection error: {detail}")
 
 
-def _timed_out(exc: BaseException) -> bool:
+def _timed_out(exc: httpx.TimeoutException) -> bool:
     """``exc`` says a limit fired, and one did.
 
     httpx-aiohttp (the optional aiohttp transport) turns every aiohttp connection
@@ -216,8 +216,6 @@ def _timed_out(exc: BaseException) -> bool:
     line, or a stale keep-alive connection, would read "connect timeout after
     10s" at once. Only an aiohttp timeout under it is a timeout.
     """
-    if not isinstance(exc, httpx.TimeoutException):
-        return False
     cause = exc.__cause__
     return (
         cause is None
