@@ -387,6 +387,22 @@ def _left(bound: _Deadline | None, timeout: float | None, *, write: bool = False
     return _OWN if timeout is not None and timeout <= left else left
 
 
+def _connect_timeout(timeout: float | None) -> float | None:
+    """The connect's own timeout, cut to the current deadline.
+
+    The request's connect limit is clamped to the total deadline when it is
+    built; a wait in the pool's queue before the connect would otherwise let
+    the connect run that long past the deadline.
+    """
+    bound = _current.get()
+    if bound is None or bound.at is None:
+        return timeout
+    left = bound.at - monotonic()
+    if left <= 0:
+        raise _httpcore().ConnectTimeout("the SDK's deadline passed")
+    return left if timeout is None or left < timeout else timeout
+
+
 class _DeadlineBackend:
     """An ``httpcore.NetworkBackend`` whose streams are ``_DeadlineStream``s."""
 
@@ -401,12 +417,14 @@ class _DeadlineBackend:
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> _DeadlineStream:
+        timeout = _connect_timeout(timeout)
         stream = self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
         return _DeadlineStream(stream)
 
     def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
     ) -> _DeadlineStream:
+        timeout = _connect_timeout(timeout)
         return _DeadlineStream(self._backend.connect_unix_socket(path, timeout, socket_options))
 
     def sleep(self, seconds: float) -> None:
