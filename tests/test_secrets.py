@@ -338,3 +338,26 @@ def test_unregister_from_a_finalizer_never_waits_for_the_lock() -> None:
     assert done.is_set(), "unregister() waited for a lock its own thread holds"
     _secrets.register([])  # the next change drops what was queued
     assert _secrets.scrub("key sk-finalized-1234") == "key sk-finalized-1234"
+
+
+def _content_encoding_echo(peer: Peer) -> None:
+    peer.send(head("200 OK", {"Content-Encoding": _echoed(peer)}) + chunked(b"Hi"))
+
+
+@pytest.mark.parametrize("call", ["chat", "models"])
+def test_an_echoed_content_encoding_is_masked_in_any_case(call: str) -> None:
+    # The refused coding is named in the message: as sent, not lowercased (a
+    # lowercased key or Basic token would slip past the masking).
+    error: BaseException | None = None
+    with hostile(_content_encoding_echo) as server:
+        with AuraClient(base_url=_url(server), api_key=KEY, max_retries=0) as client:
+            try:
+                client.models() if call == "models" else client.chat(HI)
+            except APIConnectionError as exc:
+                error = exc
+    assert error is not None
+    shown = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    assert "Content-Encoding" in shown
+    assert "***" in str(error)
+    for secret in _secrets():
+        assert secret.lower() not in shown.lower()
