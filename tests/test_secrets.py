@@ -171,6 +171,13 @@ def _redirect_echo(peer: Peer) -> None:
     peer.send(head("302 Found", {"Location": f"http://elsewhere.example/?k={echo}"}) + chunked())
 
 
+def _json_escaped_echo(peer: Peer) -> None:
+    # Every character \u-escaped: valid JSON, and no secret appears in it verbatim.
+    escaped = "".join(f"\\u{ord(c):04x}" for c in _echoed(peer))
+    body = b'{"error": {"message": "bad key: ' + escaped.encode() + b'"}}'
+    peer.send(head("401 Unauthorized") + chunked(body))
+
+
 def _models_echo(peer: Peer) -> None:
     echo = _echoed(peer).encode()
     peer.send(head("200 OK", {"X-Echo": echo.decode()}) + chunked(b'{"echo": "' + echo + b'"}'))
@@ -191,6 +198,8 @@ ECHOES = [
     Echo("malformed-header-line", _malformed_header, APIConnectionError),
     Echo("redirect-location", _redirect_echo, APIStatusError),
     Echo("models-redirect-location", _redirect_echo, APIStatusError, "models"),
+    Echo("json-escaped-error-body", _json_escaped_echo, AuthenticationError),
+    Echo("models-json-escaped-error-body", _json_escaped_echo, AuthenticationError, "models"),
     Echo("models-body", _models_echo, APIResponseValidationError, "models"),
     Echo("models-reason-phrase", _reason_and_headers, InternalServerError, "models"),
 ]
