@@ -157,10 +157,21 @@ def accept_encoding() -> str:
 
 
 def content_codings(header: str) -> list[str]:
-    """The codings of a ``Content-Encoding`` value, in the order they were applied."""
-    return [
-        c.strip().lower() for c in header.split(",") if c.strip().lower() not in ("", "identity")
-    ]
+    """The codings of a ``Content-Encoding`` value, in the order they were applied.
+
+    Lowercased; a coding the SDK does not know keeps its spelling, since the
+    error names it: a secret echoed there must reach the masking as it was sent.
+    """
+    codings = []
+    for c in header.split(","):
+        c = c.strip()
+        name = c.lower()
+        if name not in ("", "identity"):
+            codings.append(name if name in _KNOWN else c)
+    return codings
+
+
+_KNOWN = frozenset(("gzip", "x-gzip", "deflate", "br"))
 
 
 def _layer(coding: str) -> _Zlib | _Brotli:

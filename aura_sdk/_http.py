@@ -6,6 +6,7 @@ catch ``TRANSPORT_ERRORS`` and hand them here, so none escapes a public call.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager, suppress
@@ -187,7 +188,7 @@ def connection_error(
     not ``response``), as for ``models()``.
     """
     scrub_chain(exc)
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, httpx.TimeoutException) and _timed_out(exc):
         phase = _PHASES.get(type(exc), "read")
         if (body or reply is not None) and phase == "response":
             phase = "read"
@@ -205,6 +206,22 @@ def connection_error(
     if reply is not None:
         return reply.interrupted(detail)
     return APIConnectionError(f"connection error: {detail}")
+
+
+def _timed_out(exc: httpx.TimeoutException) -> bool:
+    """``exc`` says a limit fired, and one did.
+
+    httpx-aiohttp (the optional aiohttp transport) turns every aiohttp connection
+    error into ``httpx.ConnectTimeout``: a server that closes before the status
+    line, or a stale keep-alive connection, would read "connect timeout after
+    10s" at once. Only an aiohttp timeout under it is a timeout.
+    """
+    cause = exc.__cause__
+    return (
+        cause is None
+        or not type(cause).__module__.startswith("aiohttp")
+        or isinstance(cause, (TimeoutError, asyncio.TimeoutError))
+    )
 
 
 def timeout_error(budget: Budget, phase: TimeoutLimit) -> APITimeoutError:
@@ -370,6 +387,22 @@ def _left(bound: _Deadline | None, timeout: float | None, *, write: bool = False
     return _OWN if timeout is not None and timeout <= left else left
 
 
+def _connect_timeout(timeout: float | None) -> float | None:
+    """The connect's own timeout, cut to the current deadline.
+
+    The request's connect limit is clamped to the total deadline when it is
+    built; a wait in the pool's queue before the connect would otherwise let
+    the connect run that long past the deadline.
+    """
+    bound = _current.get()
+    if bound is None or bound.at is None:
+        return timeout
+    left = bound.at - monotonic()
+    if left <= 0:
+        raise _httpcore().ConnectTimeout("the SDK's deadline passed")
+    return left if timeout is None or left < timeout else timeout
+
+
 class _DeadlineBackend:
     """An ``httpcore.NetworkBackend`` whose streams are ``_DeadlineStream``s."""
 
@@ -384,12 +417,14 @@ class _DeadlineBackend:
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> _DeadlineStream:
+        timeout = _connect_timeout(timeout)
         stream = self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
         return _DeadlineStream(stream)
 
     def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
     ) -> _DeadlineStream:
+        timeout = _connect_timeout(timeout)
         return _DeadlineStream(self._backend.connect_unix_socket(path, timeout, socket_options))
 
     def sleep(self, seconds: float) -> None:
@@ -487,6 +522,7 @@ def reason_phrase(response: httpx.Response) -> str:
 def error_from_response(response: httpx.Response, body: bytes, secret: str) -> APIStatusError:
     """The status error; an echoed secret is masked in it and in its ``response``'s repr."""
     reason = reason_phrase(response)
+    location = response.headers.get("location")  # echoed secrets masked, as in the reason
     clean = scrub(reason)
     if clean != reason:
         response.extensions["reason_phrase"] = clean.encode("utf-8")
@@ -497,7 +533,7 @@ def error_from_response(response: httpx.Response, body: bytes, secret: str) -> A
         response=response,
         secret=secret,
         retry_after=response.headers.get("retry-after"),
-        location=response.headers.get("location"),
+        location=None if location is None else scrub(location),
     )
 
 

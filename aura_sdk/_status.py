@@ -24,6 +24,7 @@ from ._exceptions import (
     UnprocessableEntityError,
 )
 from ._retry_after import parse_retry_after
+from ._secrets import scrub
 
 if TYPE_CHECKING:
     import httpx
@@ -141,6 +142,8 @@ def status_error(
     reason = redact(reason, secret)
     body = redact(body[:ERROR_BODY_LIMIT], secret)
     upstream = error_message(body)
+    if upstream is not None:  # JSON escapes undone: a secret may show only now
+        upstream = scrub(redact(upstream, secret))
     detail = reason if upstream is None else f"{reason} {upstream}"
     message = f"{status} {reason}".rstrip()
     if upstream is not None and upstream not in reason:

@@ -60,3 +60,17 @@ async def test_errors_are_the_sdks(server: AuraServer) -> None:
         assert await aura.chat(HI) == "Hello, world"
     finally:
         await aura._http.aclose()
+
+
+async def test_a_dropped_connection_is_no_timeout(server: AuraServer) -> None:
+    # httpx-aiohttp labels every aiohttp connection error ConnectTimeout.
+    aura = client(server)
+    try:
+        server.script(Fault(close_before_status=True))
+        with pytest.raises(APIConnectionError) as info:
+            await aura.chat(HI)
+        assert not isinstance(info.value, APITimeoutError), repr(info.value)
+        assert "timeout" not in str(info.value)
+        assert await aura.chat(HI) == "Hello, world"
+    finally:
+        await aura._http.aclose()

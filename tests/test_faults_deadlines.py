@@ -403,3 +403,23 @@ def test_per_call_limit_refused_before_anything_is_sent(server: AuraServer, valu
         with pytest.raises(AuraValidationError):
             client.chat(HI, timeout=value)  # type: ignore[arg-type]
     assert server.requests == []
+
+
+def test_sync_connect_ends_by_the_deadline() -> None:
+    # The request's connect limit is clamped to the total when it is built; a
+    # wait in the pool's queue first must not let the connect outlast the total.
+    import httpcore
+
+    from aura_sdk._http import deadline
+
+    def answer(peer: Peer) -> None:
+        peer.send(head() + chunked(b"ok"))
+
+    with hostile(answer) as server:
+        with AuraClient(base_url=server.base_url, max_retries=0) as client:
+            backend = client._http._transport._pool._network_backend  # type: ignore[attr-defined]
+            with deadline(time.monotonic() - 1), pytest.raises(httpcore.ConnectTimeout):
+                backend.connect_tcp("127.0.0.1", server.port, timeout=30.0)
+            with deadline(time.monotonic() + 30):
+                backend.connect_tcp("127.0.0.1", server.port, timeout=None).close()
+            assert client.chat(HI) == "ok"

@@ -28,6 +28,7 @@ from aura_sdk import (
     APIConnectionError,
     APIError,
     APIResponseValidationError,
+    APIStatusError,
     AsyncAuraClient,
     AuraClient,
     AuraValidationError,
@@ -164,6 +165,19 @@ def _malformed_header(peer: Peer) -> None:
     peer.send(f"HTTP/1.1 200 OK\r\nX-Echo {_echoed(peer)}\r\n\r\n".encode())
 
 
+def _redirect_echo(peer: Peer) -> None:
+    # The Location's query (not its userinfo) echoes every secret: the password too.
+    echo = _echoed(peer).replace(" ", "&a=")
+    peer.send(head("302 Found", {"Location": f"http://elsewhere.example/?k={echo}"}) + chunked())
+
+
+def _json_escaped_echo(peer: Peer) -> None:
+    # Every character \u-escaped: valid JSON, and no secret appears in it verbatim.
+    escaped = "".join(f"\\u{ord(c):04x}" for c in _echoed(peer))
+    body = b'{"error": {"message": "bad key: ' + escaped.encode() + b'"}}'
+    peer.send(head("401 Unauthorized") + chunked(body))
+
+
 def _models_echo(peer: Peer) -> None:
     echo = _echoed(peer).encode()
     peer.send(head("200 OK", {"X-Echo": echo.decode()}) + chunked(b'{"echo": "' + echo + b'"}'))
@@ -182,6 +196,10 @@ ECHOES = [
     Echo("malformed-status-line", _malformed_status_line, APIConnectionError),
     Echo("garbage-status-line", _garbage_status_line, APIConnectionError),
     Echo("malformed-header-line", _malformed_header, APIConnectionError),
+    Echo("redirect-location", _redirect_echo, APIStatusError),
+    Echo("models-redirect-location", _redirect_echo, APIStatusError, "models"),
+    Echo("json-escaped-error-body", _json_escaped_echo, AuthenticationError),
+    Echo("models-json-escaped-error-body", _json_escaped_echo, AuthenticationError, "models"),
     Echo("models-body", _models_echo, APIResponseValidationError, "models"),
     Echo("models-reason-phrase", _reason_and_headers, InternalServerError, "models"),
 ]
@@ -329,3 +347,26 @@ def test_unregister_from_a_finalizer_never_waits_for_the_lock() -> None:
     assert done.is_set(), "unregister() waited for a lock its own thread holds"
     _secrets.register([])  # the next change drops what was queued
     assert _secrets.scrub("key sk-finalized-1234") == "key sk-finalized-1234"
+
+
+def _content_encoding_echo(peer: Peer) -> None:
+    peer.send(head("200 OK", {"Content-Encoding": _echoed(peer)}) + chunked(b"Hi"))
+
+
+@pytest.mark.parametrize("call", ["chat", "models"])
+def test_an_echoed_content_encoding_is_masked_in_any_case(call: str) -> None:
+    # The refused coding is named in the message: as sent, not lowercased (a
+    # lowercased key or Basic token would slip past the masking).
+    error: BaseException | None = None
+    with hostile(_content_encoding_echo) as server:
+        with AuraClient(base_url=_url(server), api_key=KEY, max_retries=0) as client:
+            try:
+                client.models() if call == "models" else client.chat(HI)
+            except APIConnectionError as exc:
+                error = exc
+    assert error is not None
+    shown = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    assert "Content-Encoding" in shown
+    assert "***" in str(error)
+    for secret in _secrets():
+        assert secret.lower() not in shown.lower()
