@@ -418,14 +418,17 @@ def _host_problem(hostport: str) -> str | None:
     host, _, port = hostport.partition(":")
     if not host:
         return "no host"
-    if host.isascii():
-        if not all(c in _HOST_CHARS for c in host):
-            return f"invalid character in host {host!r}"
-    else:
-        try:
-            host.encode("idna")
-        except UnicodeError:
-            return f"invalid international host name {host!r}"
+    if host.isascii() and not all(c in _HOST_CHARS for c in host):
+        return f"invalid character in host {host!r}"
+    try:
+        # What the socket layer does to every host name before resolving it: an
+        # empty label ('a..b') or one over 63 characters fails there, as a raw
+        # UnicodeError out of getaddrinfo, so it is refused here.
+        host.encode("idna")
+    except UnicodeError:
+        if host.isascii():
+            return f"invalid host name {host!r} (an empty label, or one over 63 characters)"
+        return f"invalid international host name {host!r}"
     return _port_problem(port)
 
 

@@ -150,6 +150,11 @@ BAD_BASE_URLS: list[tuple[str, Any, str]] = [
     ("host-char", "http://h<x>", "invalid character in host 'h<x>'"),
     ("host-backslash", "http://h\\x", "invalid character in host"),
     ("idna-bad", "http://" + "\xe9" * 64 + ".com", "invalid international host name"),
+    # The socket layer encodes every host with the idna codec: these failed there,
+    # as a raw UnicodeError out of the first request.
+    ("empty-label", "http://a..b", "invalid host name 'a..b' (an empty label"),
+    ("leading-dot", "http://.a:80", "invalid host name '.a'"),
+    ("label-too-long", "http://" + "a" * 64 + ".com", "one over 63 characters"),
     ("ipv4-out-of-range", "http://1.2.3.999", "not a URL httpx can send to (Invalid IPv4"),
     ("a-label-bad", "http://xn--zz", "not a URL httpx can send to"),
     ("int", 8000, "expected str, got int"),
