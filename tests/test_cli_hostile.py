@@ -448,3 +448,20 @@ def test_a_model_listing_with_escapes_is_shown_escaped() -> None:
         result = aura("models", "--base-url", server.base_url)
     assert result.returncode == 0, result.stderr
     assert result.stdout.decode() == "m\\x1b[2J\t\\u202eevil\n"
+
+
+def _busy_with_escapes(peer: Peer) -> None:
+    peer.send("HTTP/1.1 503 Busy \u009b2J \u202eevil\r\ncontent-length: 5\r\n\r\nError".encode())
+
+
+def test_a_reason_with_escapes_is_shown_escaped_in_the_log_too() -> None:
+    # AURA_LOG's records name the reason phrase of each retried failure: they went
+    # to the terminal raw (a C1 CSI, a bidi override), bypassing `shown`.
+    with hostile(_busy_with_escapes) as server:
+        result = aura("chat", "--base-url", server.base_url, "hi", env={"AURA_LOG": "info"})
+    assert result.returncode == 1
+    err = result.stderr.decode()
+    assert "retry 1 of 2" in err, err
+    assert "\x9b" not in err
+    assert "\u202e" not in err
+    assert err.count("503 Busy \\x9b2J \\u202eevil") == 4, err
