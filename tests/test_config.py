@@ -396,6 +396,35 @@ async def test_async_user_headers_replace_the_sdk_ones_whatever_their_case() -> 
         _check_user_headers(server)
 
 
+# A password with a raw '/', '?' or '#' ends the authority early: the message quoted
+# it in full ('must not have a fragment', got 'http://u:pa#ss@h') or in part
+# ("invalid port 'pa'").
+STRAY_AT_URLS = [
+    "http://user:pa#ss@127.0.0.1:8000",
+    "http://user:pa?ss@127.0.0.1:8000/x",
+    "http://user:pa/ss@127.0.0.1:8000",
+    "https://pa#ss@h",
+]
+
+
+@pytest.mark.parametrize("url", STRAY_AT_URLS)
+@pytest.mark.parametrize("where", ["base_url", "proxy"])
+def test_a_secret_with_a_raw_delimiter_is_never_quoted(url: str, where: str) -> None:
+    for cls in CLIENTS:
+        with pytest.raises(AuraValidationError) as info:
+            cls(**{where: url})
+        message = str(info.value)
+        assert message.startswith(f"{where}: the part before '@' looks like a user name")
+        assert "pa" not in message.partition("got ")[2], message
+        assert "ss@" not in message
+        assert "***@" in message
+
+
+def test_a_proxy_with_a_query_is_told_to_pass_the_proxy_url() -> None:
+    with pytest.raises(AuraValidationError, match=r"pass the proxy's URL, such as 'http://"):
+        AuraClient(proxy="http://127.0.0.1:3128?x=1")
+
+
 @pytest.mark.parametrize(
     ("url", "shown"),
     [
