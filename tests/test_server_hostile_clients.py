@@ -512,3 +512,11 @@ def test_server_settings_that_are_fine_pass() -> None:
     server = AuraServer(api_keys=["sk-test"], models={"m"}, pace=0, port=65535)
     assert server.api_keys == frozenset({"sk-test"})
     assert server.models == ("m",)
+
+
+def test_a_huge_int_delay_is_a_hang_not_an_overflow() -> None:
+    # math.isnan(10**400) raised OverflowError, neither the ValueError nor the
+    # TypeError Fault promises; in the x-aura-fault header it was a plain 500.
+    assert Fault(delay=10**400).delay == math.inf
+    assert Fault.from_json('{"delay": 1' + "0" * 400 + "}").delay == math.inf
+    assert Fault(delay=5).delay == 5
