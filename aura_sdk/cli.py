@@ -29,7 +29,7 @@ from typing import NoReturn, TextIO
 
 from . import AuraClient, AuraError, AuraValidationError, Message, assistant, chat_body, user
 from ._logs import LOG_FORMAT, setup_from_env
-from ._timeouts import to_timeout
+from ._timeouts import MAX_SECONDS, to_timeout
 from ._validation import redact_url
 from ._version import __version__
 
@@ -91,6 +91,10 @@ def _seconds(text: str) -> float:
         value = math.nan
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    if value > MAX_SECONDS:  # here, not as the Python API's advice to pass None
+        raise argparse.ArgumentTypeError(
+            f"expected at most {MAX_SECONDS:.0f} seconds (about 11.5 days), got {text!r}"
+        )
     return value
 
 

@@ -308,6 +308,8 @@ def test_undecodable_input_line_is_refused_and_the_conversation_goes_on(server: 
         (["chat", "--timeout", "-1", "hi"], "argument --timeout: expected a positive number of seconds, got '-1' (see 'aura chat --help')"),
         (["chat", "--timeout", "nan", "hi"], "argument --timeout: expected a positive number of seconds, got 'nan' (see 'aura chat --help')"),
         (["chat", "--timeout", "inf", "hi"], "argument --timeout: expected a positive number of seconds, got 'inf' (see 'aura chat --help')"),
+        # Was the Python API's "None (or math.inf) switches the limit off", no option here.
+        (["chat", "--timeout", "1e7", "hi"], "argument --timeout: expected at most 1000000 seconds (about 11.5 days), got '1e7' (see 'aura chat --help')"),
         (["models", "--timeout", "abc"], "argument --timeout: expected a positive number of seconds, got 'abc' (see 'aura models --help')"),
         (["serve", "--port", "-1"], "argument --port: expected a port from 0 to 65535, got '-1' (see 'aura serve --help')"),
         (["serve", "--port", "70000"], "argument --port: expected a port from 0 to 65535, got '70000' (see 'aura serve --help')"),
