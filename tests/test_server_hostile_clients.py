@@ -520,3 +520,28 @@ def test_a_huge_int_delay_is_a_hang_not_an_overflow() -> None:
     assert Fault(delay=10**400).delay == math.inf
     assert Fault.from_json('{"delay": 1' + "0" * 400 + "}").delay == math.inf
     assert Fault(delay=5).delay == 5
+
+
+def test_a_failed_start_leaves_no_thread_behind() -> None:
+    # The port taken: __enter__ raised, but the blocking portal's thread ran on, and
+    # the interpreter hung at exit waiting for it.
+    code = textwrap.dedent(
+        """
+        import socket
+        from aura_sdk.server import AuraServer
+
+        taken = socket.socket()
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        try:
+            with AuraServer(port=taken.getsockname()[1]):
+                raise SystemExit("started on a taken port")
+        except OSError:
+            print("refused")
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == b"refused\n"

@@ -198,9 +198,17 @@ class AuraServer:
     # --- running -------------------------------------------------------------
 
     def __enter__(self) -> Self:
-        self._portal_cm = anyio.from_thread.start_blocking_portal()
-        self._portal = self._portal_cm.__enter__()
-        self._portal.start_task(self.serve)
+        portal_cm = anyio.from_thread.start_blocking_portal()
+        portal = portal_cm.__enter__()
+        try:
+            portal.start_task(self.serve)
+        except BaseException as exc:
+            # A failed start (the port taken, a bad host) must not leave the portal's
+            # thread running: the interpreter would wait for it forever at exit.
+            portal_cm.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        self._portal_cm = portal_cm
+        self._portal = portal
         return self
 
     def __exit__(
