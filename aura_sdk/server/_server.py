@@ -118,6 +118,8 @@ class AuraServer:
     ``fault`` applies to every request that has no scripted fault of its own;
     ``host`` may be an IPv6 address (``"::1"``: ``base_url`` is ``http://[::1]:PORT``).
     ``requests`` keeps the newest ``max_recorded`` requests (1000 by default).
+    A bad setting (a port out of range, a NaN ``pace``, ``api_keys`` given as one
+    str) raises ``ValueError`` or ``TypeError`` here, not when it starts.
 
     No request stops it: broken HTTP gets a ``400`` (``431`` for a head over
     64 KiB, ``413`` for a body over 16 MiB) and the connection closes; anything
