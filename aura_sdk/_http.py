@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "SEND_ERRORS",
     "TRANSPORT_ERRORS",
     "HeadClock",
     "abody_chunks",
@@ -67,6 +68,10 @@ DEFAULT_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=10
 """The SDK's own pool: room for a thousand streams at once (httpx's default is 100)."""
 
 TRANSPORT_ERRORS = (httpx.HTTPError, httpx.StreamError, httpx.InvalidURL, OSError, BodyError)
+SEND_ERRORS = (*TRANSPORT_ERRORS, UnicodeError)
+"""What sending a request and reading its head may raise: also the ``UnicodeError``
+that ``getaddrinfo`` raises for a host name it cannot encode (``a..b``), from a
+proxy in the environment, say, which no check of the SDK's own saw."""
 """What httpx (or the socket under it, or the body's decoding) may raise while a request is under way."""
 
 _PHASES: dict[type[httpx.TimeoutException], TimeoutLimit] = {

@@ -441,3 +441,30 @@ def test_a_proxy_with_a_query_is_told_to_pass_the_proxy_url() -> None:
 )
 def test_redact_url(url: str, shown: str) -> None:
     assert redact_url(url) == shown
+
+
+def test_a_proxy_host_the_resolver_cannot_encode_is_a_connection_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # No check of the SDK sees a proxy from the environment: getaddrinfo's
+    # UnicodeError for 'a..b' escaped chat() raw.
+    import anyio
+
+    from aura_sdk import APIConnectionError
+
+    monkeypatch.setenv("HTTP_PROXY", "http://a..b:1")
+    with AuraClient(base_url="http://127.0.0.1:9", max_retries=0) as client:
+        with pytest.raises(APIConnectionError, match="idna"):
+            client.chat([user("hi")])
+        with pytest.raises(APIConnectionError, match="idna"):
+            client.models()
+
+    async def main() -> None:
+        async with AsyncAuraClient(base_url="http://127.0.0.1:9", max_retries=0) as client:
+            with pytest.raises(APIConnectionError):
+                await client.chat([user("hi")])
+            with pytest.raises(APIConnectionError):
+                await client.models()
+
+    for backend in ("asyncio", "trio"):
+        anyio.run(main, backend=backend)
