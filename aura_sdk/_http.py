@@ -6,6 +6,7 @@ catch ``TRANSPORT_ERRORS`` and hand them here, so none escapes a public call.
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager, suppress
@@ -120,7 +121,20 @@ def open_http(kind: type[_Http], given: object, proxy: object, config: ClientCon
             f"{where}: a SOCKS proxy needs an extra package: pip install 'httpx[socks]'"
         ) from None
     except (httpx.InvalidURL, ValueError) as exc:
-        raise AuraValidationError(f"{where}: httpx cannot use it ({_detail(exc)})") from None
+        detail = _detail(exc)
+        if url is None and _env_proxy_has_userinfo():
+            # httpx parsed a URL no check of ours saw: with a raw '#' or '/' in its
+            # password ('http://u:s3#cr3t@h'), its message quotes a piece of it
+            # ("Invalid port: 's3'"), so it is not repeated.
+            detail = "check that a user name or password in it is percent-encoded"
+        raise AuraValidationError(f"{where}: httpx cannot use it ({detail})") from None
+
+
+def _env_proxy_has_userinfo() -> bool:
+    """Whether a ``*_proxy`` variable (what httpx reads, through urllib) has an '@'."""
+    return any(
+        "@" in value for name, value in os.environ.items() if name.lower().endswith("_proxy")
+    )
 
 
 def _check_httpx_url(where: str, url: str) -> None:

@@ -468,3 +468,18 @@ def test_a_proxy_host_the_resolver_cannot_encode_is_a_connection_error(
 
     for backend in ("asyncio", "trio"):
         anyio.run(main, backend=backend)
+
+
+@pytest.mark.parametrize("cls", CLIENTS)
+def test_a_bad_proxy_from_the_environment_never_quotes_its_password(
+    cls: type[AuraClient] | type[AsyncAuraClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # httpx's own message for 'http://u:s3#cr3t@h' was "Invalid port: 's3'".
+    monkeypatch.setenv("HTTPS_PROXY", "http://u:s3#cr3t@h")
+    with pytest.raises(AuraValidationError) as info:
+        cls(base_url="https://example.invalid")
+    message = str(info.value)
+    assert message.startswith("proxy from the environment")
+    assert "s3" not in message
+    assert "cr3t" not in message
+    assert "percent-encoded" in message
