@@ -18,6 +18,7 @@ import httpx
 from ._base import DEFAULT_MAX_RESPONSE_BYTES, BaseClient, BaseStream
 from ._exceptions import AuraUsageError
 from ._http import (
+    SEND_ERRORS,
     TRANSPORT_ERRORS,
     HeadClock,
     abody_chunks,
@@ -238,7 +239,7 @@ class AsyncAuraClient(BaseClient):
                 with _until(clock.at) as scope:
                     clock.moved = lambda at: _move(scope, at)
                     response = await self._send(request)
-            except TRANSPORT_ERRORS as exc:
+            except SEND_ERRORS as exc:
                 error = connection_error(exc, budget)
                 error.__cause__ = exc
             else:

@@ -12,6 +12,7 @@ import httpx
 
 from ._base import DEFAULT_MAX_RESPONSE_BYTES, BaseClient, BaseStream
 from ._http import (
+    SEND_ERRORS,
     TRANSPORT_ERRORS,
     HeadClock,
     bind_deadlines,
@@ -191,7 +192,7 @@ class AuraClient(BaseClient):
                     # Never a redirect, even if the caller's http_client follows them:
                     # the body (the prompt, maybe the key) must not go elsewhere.
                     response = self._http.send(request, stream=True, follow_redirects=False)
-            except TRANSPORT_ERRORS as exc:
+            except SEND_ERRORS as exc:
                 error = connection_error(exc, budget)
                 error.__cause__ = exc
             else:

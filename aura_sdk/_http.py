@@ -7,6 +7,7 @@ catch ``TRANSPORT_ERRORS`` and hand them here, so none escapes a public call.
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager, suppress
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "SEND_ERRORS",
     "TRANSPORT_ERRORS",
     "HeadClock",
     "abody_chunks",
@@ -68,6 +70,10 @@ DEFAULT_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=10
 """The SDK's own pool: room for a thousand streams at once (httpx's default is 100)."""
 
 TRANSPORT_ERRORS = (httpx.HTTPError, httpx.StreamError, httpx.InvalidURL, OSError, BodyError)
+SEND_ERRORS = (*TRANSPORT_ERRORS, UnicodeError)
+"""What sending a request and reading its head may raise: also the ``UnicodeError``
+that ``getaddrinfo`` raises for a host name it cannot encode (``a..b``), from a
+proxy in the environment, say, which no check of the SDK's own saw."""
 """What httpx (or the socket under it, or the body's decoding) may raise while a request is under way."""
 
 _PHASES: dict[type[httpx.TimeoutException], TimeoutLimit] = {
@@ -116,7 +122,20 @@ def open_http(kind: type[_Http], given: object, proxy: object, config: ClientCon
             f"{where}: a SOCKS proxy needs an extra package: pip install 'httpx[socks]'"
         ) from None
     except (httpx.InvalidURL, ValueError) as exc:
-        raise AuraValidationError(f"{where}: httpx cannot use it ({_detail(exc)})") from None
+        detail = _detail(exc)
+        if url is None and _env_proxy_has_userinfo():
+            # httpx parsed a URL no check of ours saw: with a raw '#' or '/' in its
+            # password ('http://u:s3#cr3t@h'), its message quotes a piece of it
+            # ("Invalid port: 's3'"), so it is not repeated.
+            detail = "check that a user name or password in it is percent-encoded"
+        raise AuraValidationError(f"{where}: httpx cannot use it ({detail})") from None
+
+
+def _env_proxy_has_userinfo() -> bool:
+    """Whether a ``*_proxy`` variable (what httpx reads, through urllib) has an '@'."""
+    return any(
+        "@" in value for name, value in os.environ.items() if name.lower().endswith("_proxy")
+    )
 
 
 def _check_httpx_url(where: str, url: str) -> None:

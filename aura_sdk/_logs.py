@@ -14,7 +14,7 @@ import os
 
 from ._secrets import install_filters
 
-__all__ = ["logger", "setup_from_env"]
+__all__ = ["LOG_FORMAT", "logger", "setup_from_env"]
 
 logger = logging.getLogger("aura_sdk")
 install_filters()  # again as each client is made, for loggers created since
@@ -23,8 +23,15 @@ _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO}
 _configured = False
 
 
-def setup_from_env() -> None:
-    """Honour ``$AURA_LOG`` once: a stderr handler at that level."""
+LOG_FORMAT = "%(asctime)s %(name)s %(levelname)s %(message)s"
+
+
+def setup_from_env(formatter: logging.Formatter | None = None) -> None:
+    """Honour ``$AURA_LOG`` once: a stderr handler at that level.
+
+    ``formatter`` replaces the plain one (the command line's escapes what a
+    server sent, as in everything else it writes to the terminal).
+    """
     global _configured
     if _configured:
         return
@@ -33,6 +40,6 @@ def setup_from_env() -> None:
     if level is None:
         return
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    handler.setFormatter(formatter or logging.Formatter(LOG_FORMAT))
     logger.addHandler(handler)
     logger.setLevel(level)

@@ -373,6 +373,23 @@ def _check_url(where: str, value: object, schemes: tuple[str, ...], example: str
         raise AuraValidationError(f"{where}: expected str, got {_kind(value)}")
     url = value.strip()
     shown = repr(redact_url(url)) if not _SURROGATE.search(url) else "a URL with a lone surrogate"
+    # A user name or password with a raw '/', '?' or '#' ('http://u:pa#ss@host') ends
+    # the authority early: what follows is no userinfo to redact_url, and the rest of
+    # the message (a query, a port 'pa') would quote the secret. Such a URL is
+    # refused, shown with everything before its last '@' masked.
+    scheme_part, sep_part, rest_part = url.partition("://")
+    authority_end = min((i for i in map(rest_part.find, "/?#") if i != -1), default=-1)
+    stray_at = (
+        authority_end != -1
+        and "@" in rest_part[authority_end:]
+        and "@" not in rest_part[:authority_end]
+    )
+    if stray_at and sep_part and not _SURROGATE.search(url):
+        shown = repr(f"{scheme_part}://***@{rest_part.rpartition('@')[2]}")
+    stray_hint = (
+        f"{where}: the part before '@' looks like a user name or password holding a raw "
+        f"'/', '?' or '#'; percent-encode them there (%2F, %3F, %23), got {shown}"
+    )
     if _URL_BAD.search(url):
         raise AuraValidationError(
             f"{where}: must not contain white space, control characters or lone surrogates, "
@@ -384,17 +401,20 @@ def _check_url(where: str, value: object, schemes: tuple[str, ...], example: str
         raise AuraValidationError(
             f"{where}: expected an {names} URL such as {example}, got {shown}"
         )
+    whose = "proxy's" if where == "proxy" else "server's"
     for mark, part in (("?", "a query"), ("#", "a fragment")):
         if mark in rest:
+            if stray_at:
+                raise AuraValidationError(stray_hint)
             raise AuraValidationError(
-                f"{where}: must not have {part} ({mark}...); pass the server's URL, such as "
+                f"{where}: must not have {part} ({mark}...); pass the {whose} URL, such as "
                 f"{example}, got {shown}"
             )
     authority, slash, path = rest.partition("/")
     hostport = authority.rpartition("@")[2]
     problem = _host_problem(hostport)
     if problem:
-        raise AuraValidationError(f"{where}: {problem}, got {shown}")
+        raise AuraValidationError(stray_hint if stray_at else f"{where}: {problem}, got {shown}")
     return f"{scheme.lower()}://{authority}{(slash + path).rstrip('/')}"
 
 
@@ -418,14 +438,17 @@ def _host_problem(hostport: str) -> str | None:
     host, _, port = hostport.partition(":")
     if not host:
         return "no host"
-    if host.isascii():
-        if not all(c in _HOST_CHARS for c in host):
-            return f"invalid character in host {host!r}"
-    else:
-        try:
-            host.encode("idna")
-        except UnicodeError:
-            return f"invalid international host name {host!r}"
+    if host.isascii() and not all(c in _HOST_CHARS for c in host):
+        return f"invalid character in host {host!r}"
+    try:
+        # What the socket layer does to every host name before resolving it: an
+        # empty label ('a..b') or one over 63 characters fails there, as a raw
+        # UnicodeError out of getaddrinfo, so it is refused here.
+        host.encode("idna")
+    except UnicodeError:
+        if host.isascii():
+            return f"invalid host name {host!r} (an empty label, or one over 63 characters)"
+        return f"invalid international host name {host!r}"
     return _port_problem(port)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import errno
 import io
+import logging
 import math
 import os
 import signal
@@ -27,7 +28,8 @@ from contextlib import ExitStack, contextmanager, suppress
 from typing import NoReturn, TextIO
 
 from . import AuraClient, AuraError, AuraValidationError, Message, assistant, chat_body, user
-from ._timeouts import to_timeout
+from ._logs import LOG_FORMAT, setup_from_env
+from ._timeouts import MAX_SECONDS, to_timeout
 from ._validation import redact_url
 from ._version import __version__
 
@@ -58,6 +60,13 @@ def shown(text: str) -> str:
     return text.translate(_ESCAPES)
 
 
+class _ShownFormatter(logging.Formatter):
+    """``$AURA_LOG``'s records on the terminal: a reason phrase in them is escaped too."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return shown(super().format(record))
+
+
 class _UsageError(Exception):
     """Bad command-line input (exit status 2)."""
 
@@ -82,6 +91,10 @@ def _seconds(text: str) -> float:
         value = math.nan
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    if value > MAX_SECONDS:  # here, not as the Python API's advice to pass None
+        raise argparse.ArgumentTypeError(
+            f"expected at most {MAX_SECONDS:.0f} seconds (about 11.5 days), got {text!r}"
+        )
     return value
 
 
@@ -399,6 +412,8 @@ class _NoStderr(io.StringIO):
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``aura`` command; returns the exit status."""
     _reconfigure()
+    # Before any client sets it up plainly: what a server sends reaches the log too.
+    setup_from_env(_ShownFormatter(LOG_FORMAT))
     err: TextIO = sys.stderr if sys.stderr is not None else _NoStderr()
     arguments = list(sys.argv[1:] if argv is None else argv)
     try:

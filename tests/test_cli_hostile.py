@@ -308,6 +308,8 @@ def test_undecodable_input_line_is_refused_and_the_conversation_goes_on(server: 
         (["chat", "--timeout", "-1", "hi"], "argument --timeout: expected a positive number of seconds, got '-1' (see 'aura chat --help')"),
         (["chat", "--timeout", "nan", "hi"], "argument --timeout: expected a positive number of seconds, got 'nan' (see 'aura chat --help')"),
         (["chat", "--timeout", "inf", "hi"], "argument --timeout: expected a positive number of seconds, got 'inf' (see 'aura chat --help')"),
+        # Was the Python API's "None (or math.inf) switches the limit off", no option here.
+        (["chat", "--timeout", "1e7", "hi"], "argument --timeout: expected at most 1000000 seconds (about 11.5 days), got '1e7' (see 'aura chat --help')"),
         (["models", "--timeout", "abc"], "argument --timeout: expected a positive number of seconds, got 'abc' (see 'aura models --help')"),
         (["serve", "--port", "-1"], "argument --port: expected a port from 0 to 65535, got '-1' (see 'aura serve --help')"),
         (["serve", "--port", "70000"], "argument --port: expected a port from 0 to 65535, got '70000' (see 'aura serve --help')"),
@@ -448,3 +450,20 @@ def test_a_model_listing_with_escapes_is_shown_escaped() -> None:
         result = aura("models", "--base-url", server.base_url)
     assert result.returncode == 0, result.stderr
     assert result.stdout.decode() == "m\\x1b[2J\t\\u202eevil\n"
+
+
+def _busy_with_escapes(peer: Peer) -> None:
+    peer.send("HTTP/1.1 503 Busy \u009b2J \u202eevil\r\ncontent-length: 5\r\n\r\nError".encode())
+
+
+def test_a_reason_with_escapes_is_shown_escaped_in_the_log_too() -> None:
+    # AURA_LOG's records name the reason phrase of each retried failure: they went
+    # to the terminal raw (a C1 CSI, a bidi override), bypassing `shown`.
+    with hostile(_busy_with_escapes) as server:
+        result = aura("chat", "--base-url", server.base_url, "hi", env={"AURA_LOG": "info"})
+    assert result.returncode == 1
+    err = result.stderr.decode()
+    assert "retry 1 of 2" in err, err
+    assert "\x9b" not in err
+    assert "\u202e" not in err
+    assert err.count("503 Busy \\x9b2J \\u202eevil") == 4, err

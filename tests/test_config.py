@@ -150,6 +150,11 @@ BAD_BASE_URLS: list[tuple[str, Any, str]] = [
     ("host-char", "http://h<x>", "invalid character in host 'h<x>'"),
     ("host-backslash", "http://h\\x", "invalid character in host"),
     ("idna-bad", "http://" + "\xe9" * 64 + ".com", "invalid international host name"),
+    # The socket layer encodes every host with the idna codec: these failed there,
+    # as a raw UnicodeError out of the first request.
+    ("empty-label", "http://a..b", "invalid host name 'a..b' (an empty label"),
+    ("leading-dot", "http://.a:80", "invalid host name '.a'"),
+    ("label-too-long", "http://" + "a" * 64 + ".com", "one over 63 characters"),
     ("ipv4-out-of-range", "http://1.2.3.999", "not a URL httpx can send to (Invalid IPv4"),
     ("a-label-bad", "http://xn--zz", "not a URL httpx can send to"),
     ("int", 8000, "expected str, got int"),
@@ -391,6 +396,35 @@ async def test_async_user_headers_replace_the_sdk_ones_whatever_their_case() -> 
         _check_user_headers(server)
 
 
+# A password with a raw '/', '?' or '#' ends the authority early: the message quoted
+# it in full ('must not have a fragment', got 'http://u:pa#ss@h') or in part
+# ("invalid port 'pa'").
+STRAY_AT_URLS = [
+    "http://user:pa#ss@127.0.0.1:8000",
+    "http://user:pa?ss@127.0.0.1:8000/x",
+    "http://user:pa/ss@127.0.0.1:8000",
+    "https://pa#ss@h",
+]
+
+
+@pytest.mark.parametrize("url", STRAY_AT_URLS)
+@pytest.mark.parametrize("where", ["base_url", "proxy"])
+def test_a_secret_with_a_raw_delimiter_is_never_quoted(url: str, where: str) -> None:
+    for cls in CLIENTS:
+        with pytest.raises(AuraValidationError) as info:
+            cls(**{where: url})
+        message = str(info.value)
+        assert message.startswith(f"{where}: the part before '@' looks like a user name")
+        assert "pa" not in message.partition("got ")[2], message
+        assert "ss@" not in message
+        assert "***@" in message
+
+
+def test_a_proxy_with_a_query_is_told_to_pass_the_proxy_url() -> None:
+    with pytest.raises(AuraValidationError, match=r"pass the proxy's URL, such as 'http://"):
+        AuraClient(proxy="http://127.0.0.1:3128?x=1")
+
+
 @pytest.mark.parametrize(
     ("url", "shown"),
     [
@@ -407,3 +441,45 @@ async def test_async_user_headers_replace_the_sdk_ones_whatever_their_case() -> 
 )
 def test_redact_url(url: str, shown: str) -> None:
     assert redact_url(url) == shown
+
+
+def test_a_proxy_host_the_resolver_cannot_encode_is_a_connection_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # No check of the SDK sees a proxy from the environment: getaddrinfo's
+    # UnicodeError for 'a..b' escaped chat() raw.
+    import anyio
+
+    from aura_sdk import APIConnectionError
+
+    monkeypatch.setenv("HTTP_PROXY", "http://a..b:1")
+    with AuraClient(base_url="http://127.0.0.1:9", max_retries=0) as client:
+        with pytest.raises(APIConnectionError, match="idna"):
+            client.chat([user("hi")])
+        with pytest.raises(APIConnectionError, match="idna"):
+            client.models()
+
+    async def main() -> None:
+        async with AsyncAuraClient(base_url="http://127.0.0.1:9", max_retries=0) as client:
+            with pytest.raises(APIConnectionError):
+                await client.chat([user("hi")])
+            with pytest.raises(APIConnectionError):
+                await client.models()
+
+    for backend in ("asyncio", "trio"):
+        anyio.run(main, backend=backend)
+
+
+@pytest.mark.parametrize("cls", CLIENTS)
+def test_a_bad_proxy_from_the_environment_never_quotes_its_password(
+    cls: type[AuraClient] | type[AsyncAuraClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # httpx's own message for 'http://u:s3#cr3t@h' was "Invalid port: 's3'".
+    monkeypatch.setenv("HTTPS_PROXY", "http://u:s3#cr3t@h")
+    with pytest.raises(AuraValidationError) as info:
+        cls(base_url="https://example.invalid")
+    message = str(info.value)
+    assert message.startswith("proxy from the environment")
+    assert "s3" not in message
+    assert "cr3t" not in message
+    assert "percent-encoded" in message

@@ -8,12 +8,14 @@ NEXT request is served normally.
 from __future__ import annotations
 
 import json
+import math
 import os
 import socket
 import subprocess
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -476,3 +478,70 @@ def test_request_log_default_bound() -> None:
     for bad in (0, -1, 1.5, True):
         with pytest.raises(ValueError, match="max_recorded"):
             AuraServer(max_recorded=bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "needle"),
+    [
+        ({"pace": math.nan}, ValueError, "pace must be a finite number"),
+        ({"pace": -1}, ValueError, "pace must be a finite number"),
+        ({"pace": 10**400}, ValueError, "pace must be a finite number"),
+        ({"pace": "0"}, TypeError, "pace must be a number"),
+        ({"pace": True}, TypeError, "pace must be a number"),
+        ({"port": 70000}, ValueError, "port must be an int from 0 to 65535"),
+        ({"port": -1}, ValueError, "port must be an int"),
+        ({"port": "8000"}, ValueError, "port must be an int"),
+        ({"host": 5}, TypeError, "host must be a str"),
+        ({"fault": "drop"}, TypeError, "fault must be a Fault or None"),
+        # A str alone was split into its characters: api_keys="sk-test" let the key
+        # "s" in and refused "sk-test".
+        ({"api_keys": "sk-test"}, TypeError, "api_keys must be a collection of str"),
+        ({"api_keys": {5}}, ValueError, "api_keys: expected non-empty str items"),
+        ({"models": "openchat_3.6"}, TypeError, "models must be a collection of str"),
+        ({"models": [""]}, ValueError, "models: expected non-empty str items"),
+    ],
+)
+def test_bad_server_settings_are_refused_when_it_is_made(
+    kwargs: dict[str, Any], error: type[Exception], needle: str
+) -> None:
+    with pytest.raises(error, match=needle):
+        AuraServer(**kwargs)
+
+
+def test_server_settings_that_are_fine_pass() -> None:
+    server = AuraServer(api_keys=["sk-test"], models={"m"}, pace=0, port=65535)
+    assert server.api_keys == frozenset({"sk-test"})
+    assert server.models == ("m",)
+
+
+def test_a_huge_int_delay_is_a_hang_not_an_overflow() -> None:
+    # math.isnan(10**400) raised OverflowError, neither the ValueError nor the
+    # TypeError Fault promises; in the x-aura-fault header it was a plain 500.
+    assert Fault(delay=10**400).delay == math.inf
+    assert Fault.from_json('{"delay": 1' + "0" * 400 + "}").delay == math.inf
+    assert Fault(delay=5).delay == 5
+
+
+def test_a_failed_start_leaves_no_thread_behind() -> None:
+    # The port taken: __enter__ raised, but the blocking portal's thread ran on, and
+    # the interpreter hung at exit waiting for it.
+    code = textwrap.dedent(
+        """
+        import socket
+        from aura_sdk.server import AuraServer
+
+        taken = socket.socket()
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        try:
+            with AuraServer(port=taken.getsockname()[1]):
+                raise SystemExit("started on a taken port")
+        except OSError:
+            print("refused")
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == b"refused\n"

@@ -15,6 +15,9 @@ FAULT_HEADER = "x-aura-fault"
 """A request header whose JSON object (``Fault`` fields) scripts that one request."""
 
 MAX_REPLY_BYTES = 1 << 28
+
+MAX_DELAY = 10**9
+"""A larger int ``delay`` (1e9 s is over 30 years) hangs, as ``math.inf`` does."""
 """The largest ``reply_bytes`` (the reply is built in memory)."""
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -89,8 +92,11 @@ class Fault:
         delay: object = self.delay
         if isinstance(delay, bool) or not isinstance(delay, (int, float)):
             raise TypeError(f"delay must be a number of seconds, got {type(delay).__name__}")
-        if delay < 0 or math.isnan(delay):
+        if delay < 0 or (isinstance(delay, float) and math.isnan(delay)):
             raise ValueError(f"delay must be >= 0, got {delay!r}")
+        if isinstance(delay, int) and delay > MAX_DELAY:
+            # An int too large for a float broke math.isnan and anyio.sleep (OverflowError).
+            object.__setattr__(self, "delay", math.inf)
         status = self.status
         if status is not None and not (_is_count(status) and 200 <= status <= 599):
             raise ValueError(f"status must be an int from 200 to 599, got {status!r}")

@@ -72,6 +72,37 @@ class _Stats:
         self.requests = deque(maxlen=self.max_recorded)
 
 
+def _check_settings(host: object, port: object, pace: object, fault: object) -> None:
+    """``AuraServer``'s settings, refused at once (not as a dead server or a 500 later)."""
+    if not isinstance(host, str):
+        raise TypeError(f"host must be a str, got {type(host).__name__}")
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ValueError(f"port must be an int from 0 to 65535, got {port!r}")
+    if isinstance(pace, bool) or not isinstance(pace, (int, float)):
+        raise TypeError(f"pace must be a number of seconds, got {type(pace).__name__}")
+    try:
+        seconds = float(pace)
+    except OverflowError:  # an int too large for a float
+        seconds = math.inf
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise ValueError(f"pace must be a finite number of seconds >= 0, got {pace!r}")
+    if fault is not None and not isinstance(fault, Fault):
+        raise TypeError(f"fault must be a Fault or None, got {type(fault).__name__}")
+
+
+def _strings(name: str, values: object) -> tuple[str, ...]:
+    """A collection of non-empty str; a str alone is refused, not split into characters."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise TypeError(
+            f"{name} must be a collection of str (a set or a list), got {values!r}"[:200]
+        )
+    items = tuple(values)
+    for item in items:
+        if not isinstance(item, str) or not item:
+            raise ValueError(f"{name}: expected non-empty str items, got {item!r}"[:200])
+    return items
+
+
 class AuraServer:
     """An Aura-compatible server on 127.0.0.1, for development and tests.
 
@@ -87,6 +118,8 @@ class AuraServer:
     ``fault`` applies to every request that has no scripted fault of its own;
     ``host`` may be an IPv6 address (``"::1"``: ``base_url`` is ``http://[::1]:PORT``).
     ``requests`` keeps the newest ``max_recorded`` requests (1000 by default).
+    A bad setting (a port out of range, a NaN ``pace``, ``api_keys`` given as one
+    str) raises ``ValueError`` or ``TypeError`` here, not when it starts.
 
     No request stops it: broken HTTP gets a ``400`` (``431`` for a head over
     64 KiB, ``413`` for a body over 16 MiB) and the connection closes; anything
@@ -108,11 +141,12 @@ class AuraServer:
         count: object = max_recorded
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise ValueError(f"max_recorded must be an int >= 1, got {max_recorded!r}")
+        _check_settings(host, port, pace, fault)
         self.host = host
         self.port = port
-        self.responder = LocalResponder(pace=pace)
-        self.models = tuple(models)
-        self.api_keys = None if api_keys is None else frozenset(api_keys)
+        self.responder = LocalResponder(pace=float(pace))
+        self.models = _strings("models", models)
+        self.api_keys = None if api_keys is None else frozenset(_strings("api_keys", api_keys))
         self.fault = fault or Fault()
         self._script: deque[Fault] = deque()
         self.max_recorded = max_recorded
@@ -166,9 +200,17 @@ class AuraServer:
     # --- running -------------------------------------------------------------
 
     def __enter__(self) -> Self:
-        self._portal_cm = anyio.from_thread.start_blocking_portal()
-        self._portal = self._portal_cm.__enter__()
-        self._portal.start_task(self.serve)
+        portal_cm = anyio.from_thread.start_blocking_portal()
+        portal = portal_cm.__enter__()
+        try:
+            portal.start_task(self.serve)
+        except BaseException as exc:
+            # A failed start (the port taken, a bad host) must not leave the portal's
+            # thread running: the interpreter would wait for it forever at exit.
+            portal_cm.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        self._portal_cm = portal_cm
+        self._portal = portal
         return self
 
     def __exit__(
