@@ -12,6 +12,7 @@ import gc
 import random
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
+from importlib import metadata
 
 import anyio
 import httpx
@@ -260,8 +261,36 @@ async def test_async_stream_dropped_on_another_thread_touches_no_event_loop(
 ROUNDS = 300
 CALLS = 5  # per round, on 2 connections: most of them wait in the pool's queue
 
+# anyio before 4.16 (the newest for Python 3.9 is 4.12.1): ``anyio.connect_tcp``
+# drops the stream it connected when the caller is cancelled as its happy eyeballs
+# task group exits (``try_connect`` has set ``connected_stream`` and cancelled the
+# group; the ``async with create_task_group()`` then raises CancelledError and
+# nothing closes the stream). The stream never reaches httpcore or the SDK; the
+# garbage collector finds the socket. anyio 4.16.0 closes it (``except
+# BaseException: aclose_forcefully(connected_stream)``). Only those warnings, only
+# there: the pool staying usable is still asserted.
+_ANYIO = tuple(int(part) for part in metadata.version("anyio").split(".")[:2])
+_ANYIO_DROPS_CONNECTED_STREAM = [
+    pytest.mark.filterwarnings(
+        r"ignore:(?s)Exception ignored in. <socket\.socket .*"
+        r"ResourceWarning. unclosed <socket\.socket :pytest.PytestUnraisableExceptionWarning"
+    ),
+    pytest.mark.filterwarnings(
+        r"ignore:(?s)Exception ignored in. <function _SelectorTransport\.__del__ .*"
+        r"ResourceWarning. unclosed transport <_SelectorSocketTransport "
+        r":pytest.PytestUnraisableExceptionWarning"
+    ),
+]
+
 
 @pytest.mark.anyio
+@pytest.mark.parametrize(
+    "anyio_backend",
+    [
+        pytest.param("asyncio", marks=_ANYIO_DROPS_CONNECTED_STREAM if _ANYIO < (4, 16) else ()),
+        "trio",
+    ],
+)
 async def test_async_random_cancellation_leaves_the_pool_usable(
     aura_server_factory: Callable[..., AuraServer],
 ) -> None:
@@ -303,6 +332,7 @@ async def test_async_random_cancellation_leaves_the_pool_usable(
                     raise AssertionError(f"pool stuck after {survived} rounds: {exc!r}") from exc
                 survived += 1
     assert survived == ROUNDS
+    gc.collect()  # what anyio dropped (above) is found now, under this test's filters
 
 
 # --- 5. close() from another thread ends the reader's loop ----------------------
