@@ -455,9 +455,9 @@ def test_a_proxy_host_the_resolver_cannot_encode_is_a_connection_error(
     monkeypatch.setenv("HTTP_PROXY", "http://a..b:1")
     with AuraClient(base_url="http://127.0.0.1:9", max_retries=0) as client:
         # The wording is Python's own and differs by version ("label empty or too long").
-        with pytest.raises(APIConnectionError, match="idna|label empty"):
+        with pytest.raises(APIConnectionError, match=r"idna|label empty"):
             client.chat([user("hi")])
-        with pytest.raises(APIConnectionError, match="idna|label empty"):
+        with pytest.raises(APIConnectionError, match=r"idna|label empty"):
             client.models()
 
     async def main() -> None:
