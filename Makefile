@@ -14,7 +14,7 @@ empty :=
 space := $(empty) $(empty)
 PYENV_BINS := $(subst $(space),:,$(wildcard $(PYENV_ROOT)/versions/3.*/bin))
 
-.PHONY: test demo bench lint typecheck pytest pytest-matrix install clean
+.PHONY: test demo bench lint typecheck pytest pytest-matrix install clean $(addprefix nox-,$(PYTHONS))
 
 test: install lint typecheck pytest-matrix
 
@@ -39,9 +39,16 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-# The whole suite on every Python the package admits and this machine has.
+# The whole suite on every Python the package admits (its classifiers) and this
+# machine has: one nox session per Python, two at a time (the suite keeps about
+# one core busy, so two sessions fill the machine), each with its output whole.
+PYTHONS := $(shell sed -n 's/.*"Programming Language :: Python :: \(3\.[0-9]*\)".*/\1/p' pyproject.toml)
+
 pytest-matrix: install
-	PATH="$(PYENV_BINS):$$PATH" $(BIN)/nox --no-color
+	$(MAKE) --no-print-directory -j2 --output-sync=target $(addprefix nox-,$(PYTHONS))
+
+nox-%: install
+	PATH="$(PYENV_BINS):$$PATH" $(BIN)/nox --no-color -s tests-$*
 
 # The whole suite on the default Python only (quick, while working).
 # Warnings are errors through pyproject's filterwarnings; a -W flag here would
