@@ -38,7 +38,7 @@ from .._exceptions import (
 from .._reply import Reply
 from .._secrets import scrub
 from .._sse import ServerSentEvent, SSEDecoder
-from .._status import phrase, status_error
+from .._status import error_message, phrase, status_error
 
 __all__ = ["EventReply", "StopMatcher", "error_event"]
 
@@ -62,25 +62,35 @@ class StopMatcher:
         self.hit = False
 
     def push(self, text: str) -> str:
-        """The part of ``text`` that is safe to hand out now."""
+        """The part of ``text`` that is safe to hand out now.
+
+        A stop string that matches is cut off at once, unless a longer one may
+        still match from an earlier position: the text from there is held.
+        """
         text = self.held + text
-        cut = min((i for i in (text.find(s) for s in self.stops) if i >= 0), default=-1)
-        if cut >= 0:
-            self.held = ""
-            self.hit = True
-            return text[:cut]
-        keep = 0
+        stops = self.stops
+        match = min((i for i in (text.find(s) for s in stops) if i >= 0), default=-1)
+        # The earliest start of a proper prefix of a stop string at the end of the text.
+        start = len(text)
         for size in range(min(self.longest - 1, len(text)), 0, -1):
             tail = text[-size:]
-            if any(s.startswith(tail) for s in self.stops):
-                keep = size
+            if any(len(s) > size and s.startswith(tail) for s in stops):
+                start = len(text) - size
                 break
-        self.held = text[len(text) - keep :] if keep else ""
-        return text[: len(text) - keep] if keep else text
+        if match >= 0 and match <= start:
+            self.held = ""
+            self.hit = True
+            return text[:match]
+        self.held = text[start:]
+        return text[:start]
 
     def release(self) -> str:
-        """The end of the reply: what was held back is text after all."""
+        """The end of the reply: the text held back, up to a stop string in it."""
         held, self.held = self.held, ""
+        match = min((i for i in (held.find(s) for s in self.stops) if i >= 0), default=-1)
+        if match >= 0:
+            self.hit = True
+            return held[:match]
         return held
 
 
@@ -172,6 +182,8 @@ class EventReply(Reply):
                 exc.text = self.text
                 raise
         tail = self._release()
+        if self.ended:  # a stop string, complete in what was held back
+            return tail
         if self._sse.pending:
             raise self.interrupted(
                 f"the body ended inside an event ({self._sse.pending} bytes of it discarded)"
@@ -199,7 +211,13 @@ class EventReply(Reply):
         return super()._failed(exc)
 
     def _release(self) -> str:
-        held = "" if self._stop is None else self._stop.release()
+        stop = self._stop
+        if stop is None or not stop.held:
+            return ""
+        held = stop.release()
+        if stop.hit:
+            self.ended = True
+            self.finish_reason = "stop"
         if held:
             self._parts.append(held)
         return held
@@ -224,7 +242,9 @@ class EventReply(Reply):
                     continue
                 raise self._invalid("is not a JSON object", data)
             if chunk.get("error") is not None or chunk.get("object") == "error":
-                self._emit(pieces)
+                text = self._emit(pieces)
+                if self.ended:  # a stop string came first: the reply was complete
+                    return text
                 raise self._error_event(chunk, data)
             if self.id is None and type(chunk.get("id")) is str:
                 self.id = chunk["id"]
@@ -288,7 +308,9 @@ def error_event(chunk: dict[str, Any], data: str, text: str) -> APIStatusError:
     code = error.get("code") if isinstance(error, dict) else chunk.get("code")
     status = code if isinstance(code, int) and 400 <= code <= 599 else 500
     exc = status_error(status, phrase(status), data)
+    message = error_message(data) or scrub(data[:200])
     where = f"after {len(text)} characters" if text else "before any text"
-    exc.args = (f"the server sent an error event {where}: {exc}",)
+    said = f" (code {code})" if isinstance(code, (int, str)) and code != "" else ""
+    exc.args = (f"the server sent an error event {where}: {message}{said}",)
     exc.text = text
     return exc
