@@ -162,6 +162,11 @@ class BaseStream:
         return self._reply.finish_reason
 
     @property
+    def stop_sequence(self) -> str | None:
+        """The ``stop`` string that ended the reply on the client (it is not in ``text``)."""
+        return self._reply.stop_sequence
+
+    @property
     def usage(self) -> dict[str, Any] | None:
         """Token counts, if the server sent them (OpenChat's server never does in a stream)."""
         return self._reply.usage

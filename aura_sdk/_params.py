@@ -22,6 +22,7 @@ from ._validation import (
     check_system,
     check_temperature,
     check_text,
+    is_int,
     is_real,
     show,
 )
@@ -99,9 +100,9 @@ class CheckedParams:
         temperature = params.get("temperature", DEFAULT_TEMPERATURE)
         self.temperature: float | None = check_temperature(temperature)
         max_tokens = params.get("max_tokens")
-        self.max_tokens: int | None = (
-            None if max_tokens is None else check_max_tokens(max_tokens, MAX_JSON_INT)
-        )
+        if max_tokens is not None and not is_int(max_tokens):
+            check_max_tokens(max_tokens, MAX_JSON_INT)  # raises: the range is the dialect's
+        self.max_tokens: int | None = max_tokens
         system = params.get("system")
         self.system: str | None = None if system is None else check_system(system)
         model = params.get("model")

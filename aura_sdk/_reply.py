@@ -38,6 +38,8 @@ class Reply(UTF8Decoder):
     facades stop reading and close the response. Plain text ends only with its body."""
     finish_reason: str | None = None
     """Why the reply ended, when the dialect says (``"stop"``, ``"length"``...)."""
+    stop_sequence: str | None = None
+    """The stop string that ended the reply on the client, if one did."""
     usage: dict[str, Any] | None = None
     """Token counts, when the server sends them."""
     id: str | None = None

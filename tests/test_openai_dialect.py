@@ -157,6 +157,7 @@ def test_a_non_ascii_key_is_refused_without_showing_it() -> None:
 def test_bad_params_are_refused(params: dict[str, Any], needle: str) -> None:
     with pytest.raises(AuraValidationError, match=needle.replace("(", r"\(")):
         checked = check_params(params)
+        OPENAI.chat_request(config(), [user("hi")], checked)
         OPENAI.reply(checked, None)
 
 

@@ -28,7 +28,7 @@ from .._request import RequestSpec, encode_json, request_headers
 from .._response import invalid_answer
 from .._secrets import scrub
 from .._status import phrase, redact, status_error
-from .._validation import check_messages, merge_headers
+from .._validation import MAX_JSON_INT, check_max_tokens, check_messages, merge_headers
 from .base import Dialect
 from .openai_reply import EventReply
 
@@ -59,7 +59,7 @@ def chat_completion_body(
     if params.temperature is not None:
         body["temperature"] = params.temperature
     if params.max_tokens is not None:
-        body["max_tokens"] = params.max_tokens
+        body["max_tokens"] = check_max_tokens(params.max_tokens, MAX_JSON_INT)
     if params.top_p is not None:
         body["top_p"] = params.top_p
     if params.seed is not None:

@@ -53,13 +53,14 @@ class StopMatcher:
     ('Hi!', '', '', True)
     """
 
-    __slots__ = ("held", "hit", "longest", "stops")
+    __slots__ = ("held", "hit", "longest", "matched", "stops")
 
     def __init__(self, stops: tuple[str, ...]) -> None:
         self.stops = stops
         self.longest = max(len(s) for s in stops)
         self.held = ""  # the end of the text so far that may start a stop string
         self.hit = False
+        self.matched: str | None = None  # the stop string that was hit
 
     def push(self, text: str) -> str:
         """The part of ``text`` that is safe to hand out now.
@@ -69,7 +70,7 @@ class StopMatcher:
         """
         text = self.held + text
         stops = self.stops
-        match = min((i for i in (text.find(s) for s in stops) if i >= 0), default=-1)
+        match = self._first(text)
         # The earliest start of a proper prefix of a stop string at the end of the text.
         start = len(text)
         for size in range(min(self.longest - 1, len(text)), 0, -1):
@@ -87,11 +88,20 @@ class StopMatcher:
     def release(self) -> str:
         """The end of the reply: the text held back, up to a stop string in it."""
         held, self.held = self.held, ""
-        match = min((i for i in (held.find(s) for s in self.stops) if i >= 0), default=-1)
+        match = self._first(held)
         if match >= 0:
             self.hit = True
             return held[:match]
         return held
+
+    def _first(self, text: str) -> int:
+        """Where the earliest stop string in ``text`` starts (-1: none); it is ``matched``."""
+        first = -1
+        for stop in self.stops:
+            at = text.find(stop)
+            if at >= 0 and (first < 0 or at < first):
+                first, self.matched = at, stop
+        return first
 
 
 class EventReply(Reply):
@@ -109,6 +119,12 @@ class EventReply(Reply):
     """
 
     __slots__ = ("_events", "_sse", "_stop", "_strict", "ended", "finish_reason", "id", "usage")
+
+    @property
+    def stop_sequence(self) -> str | None:  # type: ignore[override]
+        """The stop string that ended the reply, if one did."""
+        stop = self._stop
+        return stop.matched if stop is not None and stop.hit else None
 
     def __init__(
         self,
