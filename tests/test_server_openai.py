@@ -321,6 +321,9 @@ MESSAGE = {"role": "user", "content": "Hi"}
         body(stop=["ok", 5]),
         body(logit_bias=[1]),
         body(user=7),
+        body(temperature=10**400),
+        body(max_tokens="1e400"),
+        b'{"model": "openchat_3.6", "messages": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
     ],
 )
 def test_what_pydantic_or_the_tokenizer_refuse_is_a_plain_500(
@@ -344,6 +347,7 @@ def test_what_pydantic_or_the_tokenizer_refuse_is_a_plain_500(
         ({"frequency_penalty": -2.5}, "frequency_penalty must be in [-2, 2], got -2.5."),
         ({"max_tokens": 0}, "max_tokens must be at least 1, got 0."),
         ({"n": 2, "temperature": 0}, "best_of must be 1 when using greedy sampling.Got 2."),
+        ({"n": 10**9}, "n must be at most 128, got 1000000000."),
     ],
 )
 def test_bad_sampling_values_are_a_flat_400(

@@ -30,6 +30,7 @@ from ._responder import sized_reply, split_inside_character, to_utf8
 __all__ = [
     "CONTEXT",
     "DEFAULT_OPENAI_MODELS",
+    "MAX_N",
     "STREAM_PERIOD",
     "ChatRequest",
     "OpenAIDialect",
@@ -48,6 +49,8 @@ _JSON = "application/json"
 _TEXT = "text/plain; charset=utf-8"  # Starlette's PlainTextResponse
 _EVENT_STREAM = "text/event-stream; charset=utf-8"  # Starlette adds the charset to text/*
 _GREEDY = 1e-5  # vLLM's _SAMPLING_EPS: below it, temperature means greedy sampling
+MAX_N = 128
+"""The most choices the emulator builds (vLLM has no limit; a huge ``n`` is a 400 here)."""
 _T = TypeVar("_T")
 
 
@@ -89,13 +92,13 @@ class _Invalid(Exception):
 
 def _lax_float(value: object) -> float:
     # pydantic's lax mode: numbers, bools and numeric strings.
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str) and "_" not in value:
-        try:
+    try:
+        if isinstance(value, (int, float)):
             return float(value)
-        except ValueError:
-            pass
+        if isinstance(value, str) and "_" not in value:
+            return float(value)
+    except (ValueError, OverflowError):  # OverflowError: an int too large for a float
+        pass
     raise _Invalid
 
 
@@ -266,6 +269,8 @@ def _sampling_error(request: ChatRequest, max_tokens: int) -> Whole | None:
         presence, frequency = _need(request.presence_penalty), _need(request.frequency_penalty)
         if n < 1:
             return _error(400, f"n must be at least 1, got {n}.")
+        if n > MAX_N:
+            return _error(400, f"n must be at most {MAX_N}, got {n}.")  # the emulator's own
         if not -2.0 <= presence <= 2.0:
             return _error(400, f"presence_penalty must be in [-2, 2], got {presence}.")
         if not -2.0 <= frequency <= 2.0:
