@@ -227,6 +227,29 @@ def test_keep_alive_serves_requests_on_one_connection(openai_server: AuraServer)
     assert openai_server.connections == 1
 
 
+@pytest.mark.parametrize("dialect", ["aura", "openai"])
+def test_head_gets_no_body_and_keeps_the_connection(
+    aura_server_factory: Factory, dialect: str
+) -> None:
+    server = aura_server_factory(dialect=dialect)
+    with httpx.Client(base_url=server.root_url, timeout=TIMEOUT) as client:
+        for path in ("/v1/models", "/api/chat", "/nope"):
+            response = client.head(path)
+            assert response.status_code in (404, 405, 500)
+            assert response.content == b""
+            assert int(response.headers["content-length"]) > 0
+    assert server.connections == 1
+
+
+def test_n_choices_stream_their_role_chunks_first(openai_server: AuraServer) -> None:
+    openai_server.script(HELLO)
+    parsed = chunks(post(openai_server, body(n=2)))
+    indexes = [(c["choices"][0]["index"], c["choices"][0]["delta"]) for c in parsed]
+    assert indexes[:2] == [(0, {"role": "assistant"}), (1, {"role": "assistant"})]
+    assert indexes[2:4] == [(0, {"content": "Hello"}), (1, {"content": "Hello"})]
+    assert [c["choices"][0]["finish_reason"] for c in parsed[-2:]] == ["stop", "stop"]
+
+
 # --- non-streaming ------------------------------------------------------------------
 
 
@@ -713,6 +736,28 @@ def test_content_length_fault_sends_the_sse_unchunked(openai_server: AuraServer)
     assert b"content-type: text/event-stream; charset=utf-8" in head
     assert b"content-length: 5" in head
     assert rest.endswith(b"data: [DONE]\n\n")
+
+
+def test_raw_and_close_before_status_act_before_any_answer(openai_server: AuraServer) -> None:
+    openai_server.script(Fault(raw=b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n"))
+    assert post(openai_server, body()).status_code == 502
+    openai_server.script(Fault(close_before_status=True))
+    with pytest.raises(httpx.RemoteProtocolError):
+        post(openai_server, body())
+
+
+def test_delay_waits_then_answers(openai_server: AuraServer) -> None:
+    openai_server.script(Fault(chunks=HELLO.chunks, delay=0.05))
+    assert text_of(chunks(post(openai_server, body()))) == "Hello, world"
+
+
+def test_a_non_streaming_request_takes_the_faults_text(openai_server: AuraServer) -> None:
+    openai_server.script(Fault(chunks=HELLO.chunks, finish_reason=None, headers={"x-a": "1"}))
+    response = post(openai_server, body(stream=False))
+    assert response.headers["x-a"] == "1"
+    choice = response.json()["choices"][0]
+    assert choice["message"]["content"] == "Hello, world"
+    assert choice["finish_reason"] is None
 
 
 def test_faults_come_in_the_header_too(openai_server: AuraServer) -> None:

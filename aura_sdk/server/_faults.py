@@ -92,6 +92,11 @@ class Fault:
       ``drop_after`` / ``stall_after`` count them; in the header's JSON, a list
       of strings sent as UTF-8.
 
+    A non-streaming openai request (no ``"stream": true``) gets a whole
+    ``chat.completion``: there, only the text (``chunks``, ``reply_bytes``),
+    ``finish_reason`` and the fields that act before the answer (``delay``,
+    ``status``, ``raw``, ``close_before_status``) apply.
+
     A field of the wrong type or out of range raises ``ValueError`` (or
     ``TypeError``) here, so a bad ``x-aura-fault`` header gets a clean ``500``.
     """

@@ -350,6 +350,7 @@ class AuraServer:
         )
         with self._lock:
             self._stats.requests.append(recorded)
+        writer.head = recorded.method == "HEAD"
         try:
             path = urlsplit(recorded.path).path  # a proxied request has an absolute target
         except ValueError:  # "http://[" and the like
@@ -455,6 +456,7 @@ class _Writer:
         self._conn = conn
         self._stream = stream
         self.sent = False
+        self.head = False  # the answer to HEAD has no body (h11 refuses one)
 
     async def _send(self, event: Any) -> None:
         data = self._conn.send(event)
@@ -479,6 +481,8 @@ class _Writer:
             body = b""  # a body is not allowed here; h11 would refuse it
         kind = [] if answer.content_type is None else [("content-type", answer.content_type)]
         length = [] if answer.status in (204, 304) else [("content-length", str(len(body)))]
+        if self.head:
+            body = b""  # HEAD: the length of the body it would get, and no body
         await self._send(
             h11.Response(
                 status_code=answer.status,
