@@ -15,6 +15,14 @@ soon as ``aura-sdk[server]`` is installed::
 
 The server runs in a background thread on 127.0.0.1 and a free port, so sync
 and async tests (asyncio or trio) use it alike. Replies stream with no pause.
+
+``openai_server`` and ``openai_base_url`` are the same in the ``openai``
+dialect (OpenChat's own OpenAI-compatible server): ``openai_base_url`` ends in
+``/v1``, as OpenAI-style clients want it::
+
+    def test_my_app_reads_the_stream(openai_base_url):
+        client = AuraClient(base_url=openai_base_url, dialect="openai")
+        assert "emulator" in client.chat([user("hi")])
 """
 
 from __future__ import annotations
@@ -28,12 +36,19 @@ import pytest
 if TYPE_CHECKING:
     from .server import AuraServer
 
-__all__ = ["aura_base_url", "aura_server", "aura_server_factory"]
+__all__ = [
+    "aura_base_url",
+    "aura_server",
+    "aura_server_factory",
+    "openai_base_url",
+    "openai_server",
+]
 
 
 @pytest.fixture
 def aura_server_factory() -> Iterator[Callable[..., AuraServer]]:
-    """Start servers with your own settings: ``aura_server_factory(api_keys={"sk-1"})``.
+    """Start servers with your own settings: ``aura_server_factory(api_keys={"sk-1"})``,
+    ``aura_server_factory(dialect="openai", enable_sys_prompt=True)``.
 
     Takes ``AuraServer``'s keywords (``pace`` defaults to 0); each server stops
     at the end of the test.
@@ -59,3 +74,15 @@ def aura_server(aura_server_factory: Callable[..., AuraServer]) -> AuraServer:
 def aura_base_url(aura_server: AuraServer) -> str:
     """The base URL of a running local Aura server."""
     return aura_server.base_url
+
+
+@pytest.fixture
+def openai_server(aura_server_factory: Callable[..., AuraServer]) -> AuraServer:
+    """A running local server in the ``openai`` dialect (OpenChat's own server)."""
+    return aura_server_factory(dialect="openai")
+
+
+@pytest.fixture
+def openai_base_url(openai_server: AuraServer) -> str:
+    """The base URL of a running local openai-dialect server: ``http://127.0.0.1:PORT/v1``."""
+    return openai_server.base_url

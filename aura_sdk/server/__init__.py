@@ -7,6 +7,12 @@ Install with ``pip install 'aura-sdk[server]'``. Nothing here is imported by
 
     with AuraServer() as server:
         print(server.base_url)
+
+``AuraServer(dialect="openai")`` speaks OpenChat's own OpenAI-compatible server
+instead (``base_url`` ends in ``/v1``; ``root_url`` never does)::
+
+    with AuraServer(dialect="openai", api_keys={"sk-1"}) as server:
+        server.script(Fault(error_event='{"message": "engine died"}', error_after=2))
 """
 
 from ._faults import FAULT_HEADER, Fault

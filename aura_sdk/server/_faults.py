@@ -68,6 +68,35 @@ class Fault:
     - ``repeat``: when queued, how many requests in a row get this fault
       (``Fault(status=503, repeat=2)`` then nothing: fail twice, then succeed).
 
+    In the ``openai`` dialect (``AuraServer(dialect="openai")``) the same fields
+    apply to the SSE stream: each of ``chunks`` is one content delta (bytes cut
+    inside a character are held back until it is whole, as OpenChat does), and
+    ``drop_after`` / ``stall_after`` count content deltas (the role chunk always
+    goes first; ``drop_after=0`` is OpenChat's engine error: the role chunk, then
+    the connection drops). ``split_multibyte`` cuts a TCP write inside a
+    multibyte character of the event's JSON. Only that dialect has these
+    (``AuraServer`` refuses them in the ``aura`` dialect with ``ValueError``, and a
+    header that sets them gets a ``500`` there):
+
+    - ``error_event``: the JSON text of an error, sent as ``data: {"error": ...}``
+      after ``error_after`` content deltas, then ``data: [DONE]`` (vLLM's
+      mid-stream error; there is no finish chunk then);
+    - ``error_after``: how many content deltas come before ``error_event``;
+    - ``done``: False ends the body with no ``data: [DONE]`` (a clean end of the
+      HTTP body all the same);
+    - ``finish_reason``: the ``finish_reason`` of the finish chunk (a reply cut by
+      ``max_tokens`` says ``"length"`` instead); ``None``: no finish chunk at all
+      (a reply cut inside a multibyte character, on OpenChat);
+    - ``sse``: send exactly these bytes, one write each, as the body of a ``200
+      text/event-stream`` (for SSE edge cases: a BOM, CR line ends, comments...);
+      ``drop_after`` / ``stall_after`` count them; in the header's JSON, a list
+      of strings sent as UTF-8.
+
+    A non-streaming openai request (no ``"stream": true``) gets a whole
+    ``chat.completion``: there, only the text (``chunks``, ``reply_bytes``),
+    ``finish_reason`` and the fields that act before the answer (``delay``,
+    ``status``, ``raw``, ``close_before_status``) apply.
+
     A field of the wrong type or out of range raises ``ValueError`` (or
     ``TypeError``) here, so a bad ``x-aura-fault`` header gets a clean ``500``.
     """
@@ -87,6 +116,11 @@ class Fault:
     content_length: int | None = None
     raw: bytes | None = None
     repeat: int = 1
+    error_event: str | None = None
+    error_after: int = 0
+    done: bool = True
+    finish_reason: str | None = "stop"
+    sse: tuple[bytes, ...] | None = None
 
     def __post_init__(self) -> None:
         delay: object = self.delay
@@ -111,19 +145,46 @@ class Fault:
             value = getattr(self, name)
             if not (_is_count(value) and value >= 1):
                 raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-        for name in ("split_multibyte", "close_before_status"):
+        for name in ("split_multibyte", "close_before_status", "done"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"{name} must be true or false")
-        chunks: object = self.chunks
-        if chunks is not None:
-            if not isinstance(chunks, (tuple, list)) or not all(
-                isinstance(c, bytes) for c in chunks
-            ):
-                raise TypeError("chunks must be a tuple of bytes")
-            object.__setattr__(self, "chunks", tuple(chunks))
+        for name in ("chunks", "sse"):
+            chunks: object = getattr(self, name)
+            if chunks is not None:
+                if not isinstance(chunks, (tuple, list)) or not all(
+                    isinstance(c, bytes) for c in chunks
+                ):
+                    raise TypeError(f"{name} must be a tuple of bytes")
+                object.__setattr__(self, name, tuple(chunks))
         raw: object = self.raw
         if raw is not None and not isinstance(raw, bytes):
             raise TypeError(f"raw must be bytes, got {type(raw).__name__}")
+        self._check_openai()
+
+    def _check_openai(self) -> None:
+        error_event: object = self.error_event
+        if error_event is not None:
+            if not isinstance(error_event, str):
+                raise TypeError(f"error_event must be a str, got {type(error_event).__name__}")
+            try:
+                json.loads(error_event)
+            except (ValueError, RecursionError):
+                raise ValueError(
+                    'error_event must be JSON text, such as \'{"message": "x"}\''
+                ) from None
+            if "\r" in error_event or "\n" in error_event:
+                # A raw line end would end the data line early; JSON never needs one.
+                raise ValueError("error_event must hold no raw CR or LF")
+        error_after = self.error_after
+        if not (_is_count(error_after) and error_after >= 0):
+            raise ValueError(f"error_after must be an int >= 0, got {error_after!r}")
+        reason: object = self.finish_reason
+        if reason is not None and not isinstance(reason, str):
+            raise TypeError(f"finish_reason must be a str or None, got {type(reason).__name__}")
+
+    def openai_only(self) -> list[str]:
+        """The fields set here that only the ``openai`` dialect can send."""
+        return [name for name in _OPENAI_ONLY if getattr(self, name) != _DEFAULTS[name]]
 
     def _check_text(self) -> None:
         reason: object = self.reason
@@ -160,7 +221,7 @@ class Fault:
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown fault fields: {sorted(unknown)!r}"[:200])
-        for name in ("chunks", "raw"):
+        for name in ("chunks", "sse", "raw"):
             data[name] = _bytes_from_json(name, data.get(name))
         try:
             return cls(**data)
@@ -169,14 +230,18 @@ class Fault:
 
 
 def _bytes_from_json(name: str, value: object) -> Any:
-    """``chunks`` (a list of strings) and ``raw`` (a string) as bytes."""
+    """``chunks`` and ``sse`` (lists of strings) and ``raw`` (a string) as bytes."""
     try:
-        if name == "chunks" and isinstance(value, list):
+        if name in ("chunks", "sse") and isinstance(value, list):
             if not all(isinstance(chunk, str) for chunk in value):
-                raise ValueError("chunks must be a list of strings")
+                raise ValueError(f"{name} must be a list of strings")
             return tuple(chunk.encode() for chunk in value)
         if name == "raw" and isinstance(value, str):
             return value.encode()
     except UnicodeEncodeError:
         raise ValueError(f"{name}: not encodable as UTF-8 (a lone surrogate?)") from None
     return value
+
+
+_OPENAI_ONLY = ("error_event", "error_after", "done", "finish_reason", "sse")
+_DEFAULTS = {f.name: f.default for f in fields(Fault)}

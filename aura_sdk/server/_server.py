@@ -3,19 +3,21 @@
 ASGI has no way to set an HTTP reason phrase, and openchat-ui's reason phrase is
 its only error detail, so this server speaks HTTP/1.1 itself through h11 (the
 sans-IO HTTP library httpx already depends on).
+
+This module only moves bytes: what each request gets is the dialect's answer
+(``_aura.AuraDialect``, ``_openai.OpenAIDialect``, the seam in ``_answers``).
 """
 
 from __future__ import annotations
 
-import json
 import math
 import threading
 from collections import deque
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 import anyio
@@ -24,14 +26,17 @@ import anyio.from_thread
 import h11
 
 from .._models import KNOWN_MODELS
+from ._answers import Dialect, RecordedRequest, Settings, Whole, phrase
+from ._aura import AuraDialect
 from ._faults import FAULT_HEADER, Fault, is_safe_reason
-from ._protocol import ChatCall, Failure, parse_chat, parse_models
-from ._responder import LocalResponder, sized_reply, split_inside_character, to_utf8
+from ._openai import DEFAULT_OPENAI_MODELS, OpenAIDialect
+from ._protocol import Failure
+from ._responder import LocalResponder, to_utf8
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-__all__ = ["DEFAULT_MAX_RECORDED", "AuraServer", "RecordedRequest", "url_host"]
+__all__ = ["DEFAULT_MAX_RECORDED", "DIALECTS", "AuraServer", "RecordedRequest", "url_host"]
 
 _MAX_BODY = 16 * 1024 * 1024
 _MAX_HEAD = 64 * 1024
@@ -46,19 +51,9 @@ _FALLBACK_500 = (
     b"content-length: 5\r\nconnection: close\r\n\r\nError"
 )
 
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    """One request as the server received it."""
-
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        """The body parsed as JSON."""
-        return json.loads(self.body)
+DIALECTS: dict[str, Callable[[], Dialect]] = {"aura": AuraDialect, "openai": OpenAIDialect}
+"""The wire dialects ``AuraServer`` speaks, by name."""
+_DEFAULT_MODELS = {"aura": tuple(KNOWN_MODELS), "openai": DEFAULT_OPENAI_MODELS}
 
 
 @dataclass
@@ -118,6 +113,15 @@ class AuraServer:
     ``fault`` applies to every request that has no scripted fault of its own;
     ``host`` may be an IPv6 address (``"::1"``: ``base_url`` is ``http://[::1]:PORT``).
     ``requests`` keeps the newest ``max_recorded`` requests (1000 by default).
+
+    ``dialect="openai"`` speaks OpenChat's own OpenAI-compatible server instead
+    (``POST /v1/chat/completions``, ``GET /v1/models``, SSE, its errors and
+    quirks): ``base_url`` is then ``http://HOST:PORT/v1``, as clients want it
+    (``root_url`` is always ``http://HOST:PORT``). There, ``api_keys`` are
+    checked as ``Authorization: Bearer KEY`` (none, or empty: no check),
+    ``models`` defaults to ``openchat_3.6``, ``openchat_3.5`` and its alias
+    ``openchat_v3.2_mistral``, and ``enable_sys_prompt=True`` is OpenChat's
+    ``--enable-sys-prompt`` (system messages are dropped without it).
     A bad setting (a port out of range, a NaN ``pace``, ``api_keys`` given as one
     str) raises ``ValueError`` or ``TypeError`` here, not when it starts.
 
@@ -133,19 +137,33 @@ class AuraServer:
         host: str = "127.0.0.1",
         port: int = 0,
         pace: float = 0.03,
-        models: Collection[str] = tuple(KNOWN_MODELS),
+        models: Collection[str] | None = None,
         api_keys: Collection[str] | None = None,
         fault: Fault | None = None,
         max_recorded: int = DEFAULT_MAX_RECORDED,
+        dialect: Literal["aura", "openai"] = "aura",
+        enable_sys_prompt: bool = False,
     ) -> None:
         count: object = max_recorded
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise ValueError(f"max_recorded must be an int >= 1, got {max_recorded!r}")
         _check_settings(host, port, pace, fault)
+        name: object = dialect
+        if not isinstance(name, str) or name not in DIALECTS:
+            raise ValueError(f"dialect must be one of {sorted(DIALECTS)}, got {dialect!r}"[:200])
+        if not isinstance(enable_sys_prompt, bool):
+            raise TypeError("enable_sys_prompt must be true or false")
+        if enable_sys_prompt and dialect != "openai":
+            raise ValueError("enable_sys_prompt is OpenChat's flag: only for dialect='openai'")
+        self.dialect = dialect
+        self._dialect = DIALECTS[dialect]()
+        self.enable_sys_prompt = enable_sys_prompt
+        if fault is not None:
+            self._dialect.check_fault(fault)
         self.host = host
         self.port = port
         self.responder = LocalResponder(pace=float(pace))
-        self.models = _strings("models", models)
+        self.models = _strings("models", _DEFAULT_MODELS[dialect] if models is None else models)
         self.api_keys = None if api_keys is None else frozenset(_strings("api_keys", api_keys))
         self.fault = fault or Fault()
         self._script: deque[Fault] = deque()
@@ -160,6 +178,11 @@ class AuraServer:
 
     @property
     def base_url(self) -> str:
+        """What a client takes as its base URL: ``root_url``, plus ``/v1`` in the openai dialect."""
+        return self.root_url + self._dialect.prefix
+
+    @property
+    def root_url(self) -> str:
         """``http://HOST:PORT``, with an IPv6 host in brackets."""
         return f"http://{url_host(self.host)}:{self.port}"
 
@@ -180,7 +203,12 @@ class AuraServer:
         return self._stats.accept_errors
 
     def script(self, *faults: Fault) -> None:
-        """Queue faults for the next chat requests, one request each (or ``repeat``)."""
+        """Queue faults for the next chat requests, one request each (or ``repeat``).
+
+        A fault this dialect cannot send raises ``ValueError`` (and queues nothing).
+        """
+        for fault in faults:
+            self._dialect.check_fault(fault)
         with self._lock:
             for fault in faults:
                 self._script.extend([fault] * fault.repeat)
@@ -322,21 +350,22 @@ class AuraServer:
         )
         with self._lock:
             self._stats.requests.append(recorded)
+        writer.head = recorded.method == "HEAD"
         try:
             path = urlsplit(recorded.path).path  # a proxied request has an absolute target
         except ValueError:  # "http://[" and the like
             path = ""
-        if path not in ("/api/chat", "/api/models"):
-            await writer.failure(Failure("Not Found", status=404))
-        elif recorded.method != "POST":
-            await writer.failure(Failure())  # openchat-ui: any other method is a 500
-        elif path == "/api/models":
-            await self._models(writer, recorded)
-        else:
-            keep = await self._chat(writer, recorded, stream)
-            if not keep:
-                return False
+        route = self._dialect.route(recorded, path, self._settings())
+        if isinstance(route, Whole):
+            await writer.send(route)
+        elif route == "models":
+            await writer.send(self._dialect.models(recorded, self._settings()))
+        elif not await self._chat(writer, recorded, stream):
+            return False
         return conn.our_state is h11.DONE and conn.their_state is h11.DONE
+
+    def _settings(self) -> Settings:
+        return Settings(self.models, self.api_keys, self.responder, self.enable_sys_prompt)
 
     def _next_fault(self, recorded: RecordedRequest) -> Fault:
         header = recorded.headers.get(FAULT_HEADER)
@@ -345,23 +374,15 @@ class AuraServer:
         with self._lock:
             return self._script.popleft() if self._script else self.fault
 
-    async def _models(self, writer: _Writer, recorded: RecordedRequest) -> None:
-        failure = parse_models(recorded.body, self.api_keys)
-        if failure is not None:
-            await writer.failure(failure, content_type="application/json")
-            return
-        listing = [
-            {"id": m, "name": KNOWN_MODELS[m].name if m in KNOWN_MODELS else m} for m in self.models
-        ]
-        await writer.whole(200, json.dumps(listing).encode())
-
     async def _chat(
         self, writer: _Writer, recorded: RecordedRequest, stream: anyio.abc.SocketStream
     ) -> bool:
+        dialect = self._dialect
         try:
             fault = self._next_fault(recorded)
+            dialect.check_fault(fault)
         except (ValueError, TypeError) as exc:
-            await writer.failure(Failure(f"Bad {FAULT_HEADER} header: {exc}"))
+            await writer.send(dialect.bad_fault(f"Bad {FAULT_HEADER} header: {exc}"))
             return True
         if fault.delay:
             await (anyio.sleep_forever() if math.isinf(fault.delay) else anyio.sleep(fault.delay))
@@ -371,58 +392,40 @@ class AuraServer:
             await writer.raw(fault.raw)
             return False
         if fault.status is not None:
-            await writer.failure(
-                Failure(fault.reason or h11_reason(fault.status), fault.body, fault.status),
-                headers=fault.headers,
-            )
+            await writer.send(dialect.fault_answer(fault))
             return True
-        call = parse_chat(recorded.body, self.models, self.api_keys)
-        if isinstance(call, Failure):
-            await writer.failure(call)
+        answer = dialect.chat(recorded, fault, self._settings())
+        if isinstance(answer, Whole):
+            await writer.send(answer)
             return True
-        chunks, pace = self._chunks(call, fault)
+        pieces = answer.pieces
         if fault.content_length is not None:
             # Outside h11, which would refuse a body that disagrees with its length.
-            head = f"HTTP/1.1 200 OK\r\ncontent-length: {fault.content_length}\r\n\r\n"
-            await writer.raw(head.encode() + b"".join(chunks))
+            fields = "".join(f"{k}: {v}\r\n" for k, v in answer.headers)
+            head = f"HTTP/1.1 200 OK\r\n{fields}content-length: {fault.content_length}\r\n\r\n"
+            await writer.raw(head.encode("latin-1") + b"".join(b"".join(p) for p in pieces))
             return False
-        await writer.start_stream(fault.headers)
-        for index, chunk in enumerate(chunks):
-            if index == fault.drop_after:
+        await writer.start_stream([*answer.headers, *fault.headers.items()], answer.reason)
+        for index, piece in enumerate(pieces):
+            if index == answer.drop_at:
                 return False  # close with no terminating chunk
-            if index == fault.stall_after:
+            if index == answer.stall_at:
                 await _wait_for_close(stream)
                 return False
-            if pace and index:
-                await anyio.sleep(pace)
-            await writer.chunk(chunk)
-        if fault.drop_after is not None and fault.drop_after >= len(chunks):
+            if answer.pauses[index]:
+                await anyio.sleep(answer.pauses[index])
+            for data in piece:
+                await writer.chunk(data)
+        if answer.drop_at is not None and answer.drop_at >= len(pieces):
             return False
-        if fault.stall_after is not None and fault.stall_after >= len(chunks):
+        if answer.stall_at is not None and answer.stall_at >= len(pieces):
             await _wait_for_close(stream)
             return False
         await writer.end()
         return True
 
-    def _chunks(self, call: ChatCall, fault: Fault) -> tuple[list[bytes], float]:
-        if fault.chunks is not None:
-            return list(fault.chunks), self.responder.pace
-        if fault.reply_bytes is not None:
-            return sized_reply(fault.reply_bytes, fault.chunk_size), 0.0
-        text = self.responder.reply(call.messages, call.prompt, len(call.kept))
-        chunks = self.responder.words(text)
-        if fault.split_multibyte:
-            chunks = split_inside_character(chunks)
-        return chunks, self.responder.pace
 
-
-def h11_reason(status: int) -> str:
-    from http import HTTPStatus
-
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"
+h11_reason = phrase
 
 
 async def _wait_for_close(stream: anyio.abc.SocketStream) -> None:
@@ -453,6 +456,7 @@ class _Writer:
         self._conn = conn
         self._stream = stream
         self.sent = False
+        self.head = False  # the answer to HEAD has no body (h11 refuses one)
 
     async def _send(self, event: Any) -> None:
         data = self._conn.send(event)
@@ -464,28 +468,26 @@ class _Writer:
         self.sent = True
         await self._stream.send(data)
 
-    async def failure(
-        self,
-        failure: Failure,
-        *,
-        headers: Mapping[str, str] | None = None,
-        content_type: str | None = None,
-    ) -> None:
-        reason = failure.reason
+    async def send(self, answer: Whole) -> None:
+        """A dialect's whole answer, with its ``Content-Length``."""
+        reason, headers = answer.reason, answer.headers
         if not is_safe_reason(reason):
             # CR/LF would split the response (an echoed key, say): refuse it.
-            failure, headers = Failure(), None
-            reason = failure.reason
-        body = to_utf8(failure.body)
-        if failure.status in (204, 304):
+            fallback = Failure()
+            answer = Whole(fallback.status, fallback.body, answer.content_type, fallback.reason)
+            reason, headers = answer.reason, ()
+        body = to_utf8(answer.body)
+        if answer.status in (204, 304):
             body = b""  # a body is not allowed here; h11 would refuse it
-        kind = ("content-type", content_type) if content_type else _TEXT_PLAIN
-        length = [] if failure.status in (204, 304) else [("content-length", str(len(body)))]
+        kind = [] if answer.content_type is None else [("content-type", answer.content_type)]
+        length = [] if answer.status in (204, 304) else [("content-length", str(len(body)))]
+        if self.head:
+            body = b""  # HEAD: the length of the body it would get, and no body
         await self._send(
             h11.Response(
-                status_code=failure.status,
+                status_code=answer.status,
                 reason=reason.encode("latin-1", "replace"),
-                headers=_encode([kind, *length, *(headers or {}).items()]),
+                headers=_encode([*kind, *length, *headers]),
             )
         )
         if body:
@@ -511,18 +513,12 @@ class _Writer:
             with suppress(Exception):
                 await self.raw(_FALLBACK_500)
 
-    async def whole(self, status: int, body: bytes) -> None:
-        headers = [_TEXT_PLAIN, ("content-length", str(len(body)))]
-        await self._send(h11.Response(status_code=status, headers=headers))
-        await self._send(h11.Data(data=body))
-        await self._send(h11.EndOfMessage())
-
-    async def start_stream(self, headers: Mapping[str, str]) -> None:
-        # openchat-ui's success: 200, no Content-Type, chunked plain UTF-8 text.
+    async def start_stream(self, headers: Iterable[tuple[str, str]], reason: str = "") -> None:
         await self._send(
             h11.Response(
                 status_code=200,
-                headers=_encode([("transfer-encoding", "chunked"), *headers.items()]),
+                reason=reason.encode("latin-1"),
+                headers=_encode([("transfer-encoding", "chunked"), *headers]),
             )
         )
 
