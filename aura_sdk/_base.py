@@ -25,7 +25,7 @@ from ._validation import is_int, show
 if TYPE_CHECKING:
     import httpx
 
-    from ._dialects import Dialect
+    from ._dialects import Dialect, DialectName
     from ._messages import Message
     from ._models import Model
 
@@ -87,7 +87,7 @@ class BaseClient:
         return self._config.base_url
 
     @property
-    def dialect(self) -> str:
+    def dialect(self) -> DialectName:
         """The wire dialect: ``"aura"`` (openchat-ui) or ``"openai"`` (OpenAI-compatible)."""
         return self._dialect.name
 

@@ -14,21 +14,18 @@ Every dialect is a stateless object; nothing here does I/O.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from .._exceptions import AuraValidationError
 from .._validation import show
 from .aura import AuraDialect
-from .base import Dialect
+from .base import Dialect, DialectName
 from .openai import OpenAIDialect
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
 __all__ = ["DIALECTS", "DIALECT_ENV", "Dialect", "DialectName", "resolve_dialect"]
-
-DialectName = Literal["aura", "openai"]
-"""The dialects a client can speak (``dialect=``, or ``$AURA_DIALECT``)."""
 
 DIALECT_ENV = "AURA_DIALECT"
 

@@ -15,7 +15,7 @@ from .._reply import Reply
 from .._request import chat_request, models_request
 from .._response import parse_models
 from .._status import status_error
-from .base import Dialect
+from .base import Dialect, DialectName
 
 if TYPE_CHECKING:
     import httpx
@@ -33,7 +33,7 @@ DEFAULT_MAX_TOKENS = 8192
 
 
 class AuraDialect(Dialect):
-    name = "aura"
+    name: DialectName = "aura"
     chat_path = "/api/chat"
 
     def chat_request(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     import httpx
@@ -16,13 +16,16 @@ if TYPE_CHECKING:
     from .._reply import Reply
     from .._request import RequestSpec
 
-__all__ = ["Dialect"]
+__all__ = ["Dialect", "DialectName"]
+
+DialectName = Literal["aura", "openai"]
+"""The dialects a client can speak (``dialect=``, or ``$AURA_DIALECT``)."""
 
 
 class Dialect:
     """One wire dialect. Stateless: one instance serves every client."""
 
-    name: str = ""
+    name: DialectName = "aura"
     chat_path: str = ""
     """The chat endpoint, after ``base_url``."""
 

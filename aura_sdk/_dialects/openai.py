@@ -29,7 +29,7 @@ from .._response import invalid_answer
 from .._secrets import scrub
 from .._status import phrase, redact, status_error
 from .._validation import MAX_JSON_INT, check_max_tokens, check_messages, merge_headers
-from .base import Dialect
+from .base import Dialect, DialectName
 from .openai_reply import EventReply
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ def chat_completion_body(
 
 
 class OpenAIDialect(Dialect):
-    name = "openai"
+    name: DialectName = "openai"
     chat_path = "/chat/completions"
 
     def headers(self, config: ClientConfig) -> dict[str, str]:
