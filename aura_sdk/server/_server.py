@@ -121,7 +121,11 @@ class AuraServer:
     checked as ``Authorization: Bearer KEY`` (none, or empty: no check),
     ``models`` defaults to ``openchat_3.6``, ``openchat_3.5`` and its alias
     ``openchat_v3.2_mistral``, and ``enable_sys_prompt=True`` is OpenChat's
-    ``--enable-sys-prompt`` (system messages are dropped without it).
+    ``--enable-sys-prompt`` (system messages are dropped without it). ``pace``
+    is the pause per word of the reply in both dialects: there, each delta of six
+    words waits six times ``pace``. A ``Fault`` field only the openai dialect can
+    send (``sse``, ``error_event``...) is a ``ValueError`` in the aura dialect.
+
     A bad setting (a port out of range, a NaN ``pace``, ``api_keys`` given as one
     str) raises ``ValueError`` or ``TypeError`` here, not when it starts.
 
