@@ -3,8 +3,10 @@
     aura chat "What is Aura?"            stream one reply (server: --base-url or $AURA_BASE_URL)
     aura chat                            an interactive conversation (Ctrl-C stops a reply, Ctrl-D leaves)
     aura chat --local "hi"               talk to a local emulator started in-process
+    aura chat --dialect openai --base-url http://127.0.0.1:18888/v1 "hi"
+                                         OpenChat's own server (or vLLM, ollama, llama.cpp)
     aura models                          list the server's models
-    aura serve --port 8000               run the local emulator
+    aura serve --port 8000               run the local emulator (--dialect openai: OpenChat's server)
 
 The API key, if any, comes from ``$AURA_API_KEY`` only, never from the command line.
 
@@ -27,8 +29,18 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from typing import NoReturn, TextIO
 
-from . import AuraClient, AuraError, AuraValidationError, Message, assistant, chat_body, user
+from . import (
+    AuraClient,
+    AuraError,
+    AuraValidationError,
+    Message,
+    StreamInterruptedError,
+    assistant,
+    user,
+)
+from ._dialects import resolve_dialect
 from ._logs import LOG_FORMAT, setup_from_env
+from ._params import ChatParams
 from ._timeouts import MAX_SECONDS, to_timeout
 from ._validation import redact_url
 from ._version import __version__
@@ -136,6 +148,17 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument(
             "--timeout", type=_seconds, default=None, help="seconds for every time limit"
         )
+        dialect_option(sub)
+
+    def dialect_option(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--dialect",
+            choices=("aura", "openai"),
+            default=None,
+            help="aura: an openchat-ui server; openai: an OpenAI-compatible one (OpenChat's "
+            "own, vLLM, ollama, llama.cpp; base URL ending in /v1). Default: $AURA_DIALECT, "
+            "then aura",
+        )
 
     chat = commands.add_parser("chat", help="stream a reply, or chat interactively with no PROMPT")
     chat.add_argument(
@@ -144,7 +167,17 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--system", help="a system prompt")
     chat.add_argument("--temperature", type=float, default=0.5, help="0 to 2 (default 0.5)")
     chat.add_argument(
-        "--max-tokens", type=int, default=8192, help="context budget in tokens (default 8192)"
+        "--max-tokens",
+        type=int,
+        default=None,
+        help="token budget (aura: default 8192; openai: default none, the rest of the context)",
+    )
+    chat.add_argument(
+        "--stop",
+        action="append",
+        default=None,
+        metavar="TEXT",
+        help="end the reply before TEXT (repeatable; openai dialect)",
     )
     chat.add_argument("--model", default="openchat_3.6", help="model id (default openchat_3.6)")
     server_options(chat)
@@ -162,6 +195,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--pace", type=_pace, default=0.03, help="seconds between two streamed words"
     )
+    dialect_option(serve)
     return parser
 
 
@@ -174,16 +208,15 @@ def _check_settings(args: argparse.Namespace) -> None:
     """Everything the command line can get wrong, checked before anything starts."""
     if args.timeout is not None:
         to_timeout(args.timeout)
-    if args.command == "chat":
-        # The same checks as every request, once, with no request: bad input is exit 2
-        # at start-up, in a conversation too.
-        chat_body(
-            [user("check")],
-            model=args.model,
-            temperature=args.temperature,
-            max_tokens=args.max_tokens,
-            system=args.system,
-        )
+
+
+def _params(args: argparse.Namespace) -> ChatParams:
+    params: ChatParams = {"temperature": args.temperature, "system": args.system}
+    if args.max_tokens is not None:
+        params["max_tokens"] = args.max_tokens
+    if args.stop:
+        params["stop"] = args.stop
+    return params
 
 
 @contextmanager
@@ -191,13 +224,29 @@ def _client(args: argparse.Namespace) -> Iterator[AuraClient]:
     options = {} if args.timeout is None else {"timeout": args.timeout}
     model = getattr(args, "model", "openchat_3.6")
     with ExitStack() as stack:
+        client = AuraClient(
+            base_url=_LOCAL if args.local else args.base_url,
+            model=model,
+            dialect=args.dialect,
+            **options,
+        )
+        if args.command == "chat":
+            # The same checks as every request, once, with no request (a stream sends
+            # nothing until it is read): bad input is exit 2 at start-up, before a
+            # conversation too.
+            client.stream([user("check")], **_params(args))
         if args.local:
             from .server import AuraServer
 
-            base_url = stack.enter_context(AuraServer(pace=0.02)).base_url
-        else:
-            base_url = args.base_url
-        yield stack.enter_context(AuraClient(base_url=base_url, model=model, **options))
+            server = AuraServer(pace=0.02, dialect=client.dialect)
+            client.close()
+            base_url = stack.enter_context(server).base_url
+            client = AuraClient(base_url=base_url, model=model, dialect=args.dialect, **options)
+        yield stack.enter_context(client)
+
+
+_LOCAL = "http://127.0.0.1:9"
+"""A placeholder, only to check the settings before ``--local`` starts its server."""
 
 
 class _Output:
@@ -219,23 +268,29 @@ class _Output:
 
 def _say(
     client: AuraClient, history: list[Message], args: argparse.Namespace, out: _Output
-) -> tuple[str, bool]:
-    """Stream one reply to ``out``: its text, and whether Ctrl-C stopped it.
+) -> tuple[str, str | None]:
+    """Stream one reply to ``out``: its text, and a mark when it did not end normally.
 
-    Ctrl-C, before the first chunk or during the reply, stops it and keeps what
-    arrived; a failure raises before anything is printed.
+    The mark is ``"stopped"`` (Ctrl-C, before the first chunk or during the
+    reply: what arrived is kept), ``"length"`` (``max_tokens`` reached),
+    ``"stop"`` (a ``--stop`` string), or ``"incomplete"`` (the server ended
+    without saying why). A failure raises (a ``StreamInterruptedError`` carries
+    the text printed so far).
     """
-    stream = client.stream(
-        history, temperature=args.temperature, max_tokens=args.max_tokens, system=args.system
-    )
+    stream = client.stream(history, **_params(args))
     try:
         with stream:  # entering sends the request
             for chunk in stream:
                 out.write(shown(chunk))
     except KeyboardInterrupt:
-        return stream.text, True
+        return stream.text, "stopped"
     out.write("\n")
-    return stream.text, False
+    if client.dialect == "aura":
+        return stream.text, None
+    if stream.stop_sequence is not None:
+        return stream.text, "stop"
+    reason = stream.finish_reason
+    return stream.text, ("incomplete" if reason is None else None if reason == "stop" else reason)
 
 
 def _interactive(client: AuraClient, args: argparse.Namespace, out: _Output, err: TextIO) -> int:
@@ -269,16 +324,26 @@ def _interactive(client: AuraClient, args: argparse.Namespace, out: _Output, err
             continue
         history.append(user(line))
         try:
-            text, stopped = _say(client, history, args, out)
+            text, mark = _say(client, history, args, out)
+        except StreamInterruptedError as exc:
+            if not exc.text:
+                history.pop()  # nothing came: let the user try again
+                _error(exc, err)
+                continue
+            out.write(" [interrupted]\n")
+            _error(exc, err)
+            text, mark = exc.text, "interrupted"
         except AuraError as exc:
             history.pop()  # the server never answered it: let the user try again
             _error(exc, err)
             continue
-        if stopped:
+        if mark == "stopped":
             out.write(" [stopped]\n")
+        elif mark is not None and mark != "interrupted":
+            out.write(f"[{shown(mark)}]\n")  # why the reply ended, when not a normal stop
         if text:
             history.append(assistant(text))
-        elif stopped:
+        elif mark == "stopped":
             history.pop()  # stopped before any answer: as if never sent
 
 
@@ -312,11 +377,13 @@ def _run(args: argparse.Namespace, stdout: TextIO | None, err: TextIO) -> int:
             return 0
         if args.prompt is None:
             return _interactive(client, args, out, err)
-        _, stopped = _say(client, [user(args.prompt)], args, out)
-        if stopped:
+        _, mark = _say(client, [user(args.prompt)], args, out)
+        if mark == "stopped":
             if out.dirty:
                 out.write("\n")
             return EXIT_INTERRUPTED
+        if mark is not None:  # on stderr: stdout holds only the reply
+            _write(err, f"aura: the reply ended: [{shown(mark)}]\n")
         return 0
 
 
@@ -337,7 +404,8 @@ def _serve(args: argparse.Namespace, err: TextIO) -> int:
     from .server import AuraServer
     from .server._server import url_host
 
-    server = AuraServer(host=args.host, port=args.port, pace=args.pace)
+    dialect = resolve_dialect(args.dialect, os.environ).name
+    server = AuraServer(host=args.host, port=args.port, pace=args.pace, dialect=dialect)
     interrupted = False
     failure: list[Exception] = []
 

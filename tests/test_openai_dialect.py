@@ -1,0 +1,582 @@
+"""The OpenAI-compatible dialect's core, without I/O: the request body, the event
+stream as text, client-side stop strings, and every error shape servers send."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from aura_sdk import (
+    APIResponseValidationError,
+    AuraDecodeError,
+    AuraValidationError,
+    AuthenticationError,
+    BadRequestError,
+    ContextLengthError,
+    InternalServerError,
+    NotFoundError,
+    RateLimitError,
+    ResponseTooLargeError,
+    StreamInterruptedError,
+    system,
+    user,
+)
+from aura_sdk._config import ClientConfig
+from aura_sdk._dialects import DIALECTS, resolve_dialect
+from aura_sdk._dialects.openai import chat_completion_body
+from aura_sdk._dialects.openai_reply import EventReply, StopMatcher
+from aura_sdk._params import check_params
+from aura_sdk._timeouts import DEFAULT_TIMEOUT
+
+OPENAI = DIALECTS["openai"]
+AURA = DIALECTS["aura"]
+
+
+def config(**kwargs: Any) -> ClientConfig:
+    base: dict[str, Any] = {
+        "base_url": "http://127.0.0.1:18888/v1",
+        "api_key": "sk-test-1234",
+        "model": "openchat_3.6",
+        "timeout": DEFAULT_TIMEOUT,
+        "max_retries": 2,
+        "headers": None,
+        "environ": {},
+    }
+    base.update(kwargs)
+    return ClientConfig.resolve(**base)
+
+
+def body(messages: Any, **params: Any) -> dict[str, Any]:
+    return chat_completion_body(config(), messages, check_params(params))
+
+
+def event(obj: object) -> bytes:
+    return b"data: " + json.dumps(obj, ensure_ascii=False).encode() + b"\n\n"
+
+
+def chunk(content: str | None = None, finish: str | None = None, **extra: Any) -> bytes:
+    delta: dict[str, Any] = {} if content is None else {"content": content}
+    choice = {"index": 0, "delta": delta, "finish_reason": finish}
+    return event({"id": "cmpl-1", "model": "openchat_3.6", "choices": [choice], **extra})
+
+
+ROLE = event({"id": "cmpl-1", "choices": [{"index": 0, "delta": {"role": "assistant"}}]})
+DONE = b"data: [DONE]\n\n"
+
+
+def read(chunks: list[bytes], **kwargs: Any) -> tuple[list[str], EventReply]:
+    reply = EventReply(**kwargs)
+    texts = [t for t in reply.texts(chunks) if t]
+    return texts, reply
+
+
+# --- the request ----------------------------------------------------------------------
+
+
+def test_body_fields_and_no_nulls() -> None:
+    assert body([user("hi")]) == {
+        "model": "openchat_3.6",
+        "messages": [{"role": "user", "content": "hi"}],
+        "stream": True,
+        "temperature": 0.5,
+    }
+    sent = body([user("hi")], temperature=None, model="openchat_3.5")
+    assert "temperature" not in sent
+    assert sent["model"] == "openchat_3.5"
+    assert None not in sent.values()
+
+
+def test_max_tokens_only_when_given() -> None:
+    assert "max_tokens" not in body([user("hi")])
+    assert body([user("hi")], max_tokens=100)["max_tokens"] == 100
+
+
+def test_optional_fields() -> None:
+    sent = body([user("hi")], top_p=0.9, seed=7, stop="\n\n", condition="Math Correct")
+    assert sent["top_p"] == 0.9
+    assert sent["seed"] == 7
+    assert sent["stop"] == ["\n\n"]
+    assert sent["condition"] == "Math Correct"
+    assert body([user("hi")], stop=["a", "b"])["stop"] == ["a", "b"]
+
+
+def test_all_system_text_is_one_message_at_the_front() -> None:
+    sent = body([user("hi"), system("second"), system("third")], system="first")
+    assert sent["messages"] == [
+        {"role": "system", "content": "first\nsecond\nthird"},
+        {"role": "user", "content": "hi"},
+    ]
+    assert body([system("only"), user("x")])["messages"][0] == {
+        "role": "system",
+        "content": "only",
+    }
+
+
+def test_request_spec_has_the_bearer_key_and_the_path() -> None:
+    spec = OPENAI.chat_request(config(), [user("hi")], check_params({}))
+    assert spec.method == "POST"
+    assert spec.url == "http://127.0.0.1:18888/v1/chat/completions"
+    assert spec.headers["Authorization"] == "Bearer sk-test-1234"
+    assert "sk-test-1234" not in repr(spec)
+    models = OPENAI.models_request(config())
+    assert (models.method, models.url) == ("GET", "http://127.0.0.1:18888/v1/models")
+    assert "Authorization" not in OPENAI.headers(config(api_key=""))
+    # The caller's own Authorization header wins (a gateway's).
+    own = config(headers={"Authorization": "Basic abc"})
+    assert OPENAI.headers(own)["Authorization"] == "Basic abc"
+
+
+def test_a_non_ascii_key_is_refused_without_showing_it() -> None:
+    with pytest.raises(AuraValidationError, match="ASCII") as info:
+        OPENAI.headers(config(api_key="sk-caf\u00e9-secret"))
+    assert "secret" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("params", "needle"),
+    [
+        ({"tmperature": 1}, "did you mean 'temperature'"),
+        ({"stop": ""}, "empty stop string"),
+        ({"stop": 3}, "stop: expected a str or a list of str"),
+        ({"stop": ["a"] * 17}, "at most 16"),
+        ({"stop": ["\ud800"]}, "lone surrogate"),
+        ({"top_p": 0}, "top_p"),
+        ({"top_p": 1.5}, "top_p"),
+        ({"top_p": True}, "top_p"),
+        ({"seed": 1.5}, "seed"),
+        ({"seed": 2**70}, "seed"),
+        ({"condition": 5}, "condition"),
+        ({"max_tokens": 0}, "max_tokens"),
+        ({"errors": "ignore"}, "errors"),
+    ],
+)
+def test_bad_params_are_refused(params: dict[str, Any], needle: str) -> None:
+    with pytest.raises(AuraValidationError, match=needle.replace("(", r"\(")):
+        checked = check_params(params)
+        OPENAI.chat_request(config(), [user("hi")], checked)
+        OPENAI.reply(checked, None)
+
+
+@pytest.mark.parametrize("name", ["stop", "top_p", "seed", "condition"])
+def test_the_aura_dialect_refuses_what_it_cannot_send(name: str) -> None:
+    value = {"stop": "x", "top_p": 0.5, "seed": 1, "condition": "Math Correct"}[name]
+    with pytest.raises(AuraValidationError, match=f"{name}: openchat-ui's request has no such"):
+        AURA.chat_request(config(base_url="http://h"), [user("hi")], check_params({name: value}))
+
+
+def test_dialect_resolution() -> None:
+    assert resolve_dialect(None, {}).name == "aura"
+    assert resolve_dialect(None, {"AURA_DIALECT": "openai"}).name == "openai"
+    assert resolve_dialect("aura", {"AURA_DIALECT": "openai"}).name == "aura"
+    with pytest.raises(AuraValidationError, match=r"\$AURA_DIALECT \(dialect\)"):
+        resolve_dialect(None, {"AURA_DIALECT": "OpenAI"})
+    with pytest.raises(AuraValidationError, match="expected 'aura'"):
+        resolve_dialect(3, {})
+
+
+# --- events to text ---------------------------------------------------------------------
+
+
+OPENCHAT = [ROLE, chunk("Hello"), chunk(", world"), chunk("", "stop"), DONE]
+
+
+def test_openchat_stream() -> None:
+    texts, reply = read(OPENCHAT)
+    assert texts == ["Hello", ", world"]
+    assert (reply.text, reply.finish_reason, reply.id, reply.usage) == (
+        "Hello, world",
+        "stop",
+        "cmpl-1",
+        None,
+    )
+    assert reply.ended
+
+
+def test_usage_and_empty_choices() -> None:
+    usage = {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}
+    chunks = [chunk("a"), chunk(None, "length"), event({"choices": [], "usage": usage}), DONE]
+    texts, reply = read(chunks)
+    assert texts == ["a"]
+    assert reply.usage == usage
+    assert reply.finish_reason == "length"
+
+
+@pytest.mark.parametrize(
+    "noise",
+    [
+        b"data: null\n\n",
+        event({"choices": [{"delta": None}]}),
+        event({"choices": None}),
+        event({"choices": [{"delta": {"content": None, "role": "assistant"}}]}),
+        event({"choices": [{"delta": {"content": ""}, "finish_reason": ""}]}),
+        b": keep-alive\n\n",
+        event({"choices": [{"delta": {"content": "", "role": "assistant"}, "logprobs": None}]}),
+    ],
+)
+def test_noise_yields_nothing_and_breaks_nothing(noise: bytes) -> None:
+    texts, reply = read([ROLE, noise, chunk("a"), noise, chunk(None, "stop"), DONE])
+    assert texts == ["a"]
+    assert reply.finish_reason == "stop"
+
+
+def test_u2028_and_split_multibyte_come_out_whole() -> None:
+    stream = b"".join(
+        [ROLE, chunk("a\u2028b\u0085c caf\u00e9 \U0001f642"), chunk("", "stop"), DONE]
+    )
+    for size in (1, 2, 3, 7, len(stream)):
+        pieces = [stream[i : i + size] for i in range(0, len(stream), size)]
+        _texts, reply = read(pieces)
+        assert reply.text == "a\u2028b\u0085c caf\u00e9 \U0001f642"
+
+
+def test_an_end_without_done_or_finish_reason_is_an_interruption() -> None:
+    with pytest.raises(
+        StreamInterruptedError, match="neither data: \\[DONE\\] nor a finish_reason"
+    ) as info:
+        read([ROLE, chunk("Hello"), chunk(" there")])
+    assert info.value.text == "Hello there"
+
+
+def test_an_end_inside_an_event_is_an_interruption() -> None:
+    with pytest.raises(StreamInterruptedError, match="inside an event") as info:
+        read([ROLE, chunk("Hello"), chunk(None, "stop")[:-1]])
+    assert info.value.text == "Hello"
+
+
+def test_a_finish_reason_then_the_end_is_complete() -> None:
+    texts, reply = read([ROLE, chunk("Hi"), chunk(None, "stop")])
+    assert (texts, reply.finish_reason) == (["Hi"], "stop")
+
+
+def test_done_without_finish_reason_keeps_the_text_and_says_none() -> None:
+    # OpenChat's server after a cut inside a multibyte character.
+    _texts, reply = read([ROLE, chunk("Hello"), DONE])
+    assert (reply.text, reply.finish_reason) == ("Hello", None)
+
+
+def test_nothing_after_done_is_read() -> None:
+    reply = EventReply()
+    assert reply.feed(DONE + chunk("late")) == ""
+    assert reply.ended
+    assert reply.feed(chunk("later")) == ""
+    assert reply.text == ""
+
+
+@pytest.mark.parametrize(
+    ("error", "cls", "status"),
+    [
+        ({"message": "overloaded", "type": "server_error", "code": 503}, InternalServerError, 503),
+        ({"message": "slow down", "code": 429}, RateLimitError, 429),
+        (
+            {"message": "This model's maximum context length is 8192 tokens", "code": 400},
+            ContextLengthError,
+            400,
+        ),
+        ({"message": "boom"}, InternalServerError, 500),
+        ("Unauthorized", AuthenticationError, 500),
+    ],
+)
+def test_an_error_event_mid_stream(error: object, cls: type[Exception], status: int) -> None:
+    with pytest.raises(cls) as info:
+        read([ROLE, chunk("Hello"), event({"error": error}), DONE])
+    exc: Any = info.value
+    assert exc.text == "Hello"
+    assert exc.status_code == status
+    assert "after 5 characters" in str(exc)
+    message = error["message"] if isinstance(error, dict) else error
+    assert isinstance(message, str)
+    assert message in str(exc)
+
+
+def test_a_flat_error_event() -> None:
+    with pytest.raises(BadRequestError, match="bad things") as info:
+        read([event({"object": "error", "message": "bad things", "code": 400})])
+    assert info.value.text == ""
+    assert "before any text" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "why"),
+    [(b"data: {nope\n\n", "is not JSON"), (b"data: [1, 2]\n\n", "is not a JSON object")],
+)
+def test_an_event_that_is_no_chunk(data: bytes, why: str) -> None:
+    with pytest.raises(APIResponseValidationError, match=why) as info:
+        read([ROLE, chunk("Hi"), data])
+    assert info.value.text == "Hi"
+
+
+def test_deeply_nested_json_is_a_clean_error() -> None:
+    with pytest.raises(APIResponseValidationError, match="is not JSON"):
+        read([b"data: " + b"[" * 100_000 + b"\n\n"])
+
+
+def test_max_bytes_bounds_the_body_and_each_event() -> None:
+    with pytest.raises(ResponseTooLargeError) as info:
+        read([ROLE, chunk("Hello"), b"data: " + b"x" * 5000], max_bytes=1000)
+    assert info.value.text == "Hello"
+    with pytest.raises(ResponseTooLargeError):
+        read([ROLE] + [chunk("word ")] * 100, max_bytes=2000)
+
+
+def test_strict_utf8() -> None:
+    with pytest.raises(AuraDecodeError) as info:
+        read(
+            [ROLE, chunk("Hi"), b'data: {"choices":[{"delta":{"content":"\xff"}}]}\n\n'],
+            errors="strict",
+        )
+    assert info.value.text == "Hi"
+    texts, _ = read([chunk("a\xff".encode("latin-1").decode("latin-1")), chunk(None, "stop")])
+    assert texts == ["a\xff"]
+
+
+# --- stop strings -----------------------------------------------------------------------
+
+
+def test_stop_cuts_before_the_string_even_split_across_chunks() -> None:
+    chunks = [ROLE, chunk("Hello\n"), chunk("\nUser"), chunk(": next"), chunk(None, "length"), DONE]
+    texts, reply = read(chunks, stop=("\n\nUser:",))
+    assert reply.text == "Hello"
+    assert "".join(texts) == "Hello"
+    assert reply.finish_reason == "stop"
+    assert reply.ended
+
+
+def test_stop_held_text_is_released_at_the_end() -> None:
+    texts, reply = read([ROLE, chunk("Hello\n"), chunk(None, "stop"), DONE], stop=("\n\nUser:",))
+    assert "".join(texts) == "Hello\n" == reply.text
+
+
+def test_stop_held_text_is_in_an_interruption() -> None:
+    with pytest.raises(StreamInterruptedError) as info:
+        read([ROLE, chunk("Hello\n")], stop=("\n\nUser:",))
+    assert info.value.text == "Hello\n"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(alphabet="ab\n\u00e9", max_size=40),
+    stops=st.lists(st.text(alphabet="ab\n\u00e9", min_size=1, max_size=4), min_size=1, max_size=3),
+    cuts=st.lists(st.integers(0, 40), max_size=8),
+)
+def test_stop_matches_as_if_the_text_came_whole(
+    text: str, stops: list[str], cuts: list[int]
+) -> None:
+    points = sorted({0, len(text), *(min(c, len(text)) for c in cuts)})
+    matcher = StopMatcher(tuple(stops))
+    out = ""
+    for a, b in zip(points, points[1:]):
+        out += matcher.push(text[a:b])
+        if matcher.hit:
+            break
+    if not matcher.hit:
+        out += matcher.release()
+    first = min((i for i in (text.find(s) for s in stops) if i >= 0), default=-1)
+    assert out == (text if first < 0 else text[:first])
+    assert matcher.hit == (first >= 0)
+
+
+# --- error answers ----------------------------------------------------------------------
+
+
+def status(code: int, reason: str, body: str, base_url: str = "http://h:1/v1") -> Any:
+    return OPENAI.status_error(
+        code,
+        reason,
+        body,
+        response=None,
+        secret="sk-test-1234",
+        retry_after=None,
+        location=None,
+        base_url=base_url,
+    )
+
+
+FLAT_404 = json.dumps(
+    {
+        "object": "error",
+        "message": "The model `x` does not exist.",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": None,
+    }
+)
+OPENCHAT_401 = json.dumps(
+    {
+        "detail": {
+            "error": {
+                "message": "",
+                "type": "invalid_request_error",
+                "param": None,
+                "code": "invalid_api_key",
+            }
+        }
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("code", "reason", "text", "cls", "needle"),
+    [
+        (404, "Not Found", FLAT_404, NotFoundError, "The model `x` does not exist."),
+        (401, "Unauthorized", OPENCHAT_401, AuthenticationError, "invalid API key"),
+        (401, "Unauthorized", '{"error":"Unauthorized"}', AuthenticationError, "401 Unauthorized"),
+        (
+            400,
+            "Bad Request",
+            '{"error":{"message":"temperature must be >= 0","type":"BadRequestError","code":400}}',
+            BadRequestError,
+            "temperature must be >= 0",
+        ),
+        (
+            400,
+            "Bad Request",
+            '{"object":"error","message":"max_tokens must be at least 1, got -12.","code":400}',
+            BadRequestError,
+            "max_tokens must be at least 1",
+        ),
+        (
+            400,
+            "Bad Request",
+            '{"error":{"message":"This model\'s maximum context length is 4096 tokens."}}',
+            ContextLengthError,
+            "maximum context length is 4096",
+        ),
+        (500, "Internal Server Error", "Internal Server Error", InternalServerError, "500"),
+        (422, "Unprocessable Entity", '{"detail":"field required"}', Exception, "field required"),
+    ],
+)
+def test_every_error_shape(
+    code: int, reason: str, text: str, cls: type[Exception], needle: str
+) -> None:
+    exc = status(code, reason, text)
+    assert isinstance(exc, cls)
+    assert needle in str(exc)
+
+
+def test_openchat_text_plain_500_is_not_retried() -> None:
+    from aura_sdk import RetryPolicy
+
+    assert not RetryPolicy().is_retryable(
+        status(500, "Internal Server Error", "Internal Server Error")
+    )
+    assert RetryPolicy().is_retryable(status(503, "Service Unavailable", "busy"))
+
+
+def test_the_overflow_array_is_a_context_length_error_without_the_token_ids() -> None:
+    inner = json.dumps(
+        {
+            "object": "error",
+            "message": "This model's maximum context length is 8192 tokens. However, you "
+            "requested 8300 tokens (8200 in the messages, 100 in the completion). Please "
+            "reduce the length of the messages or completion.",
+            "type": "invalid_request_error",
+            "param": None,
+            "code": None,
+        }
+    )
+    ids = list(range(987_650, 987_650 + 8200))
+    answer = json.dumps(
+        [ids, {"status_code": 400, "background": None, "body": inner, "raw_headers": []}]
+    )
+    exc = status(200, "OK", answer)
+    assert isinstance(exc, ContextLengthError)
+    assert exc.status_code == 400
+    assert "maximum context length is 8192 tokens" in str(exc)
+    for shown in (str(exc), exc.body, repr(exc.args)):
+        assert "987650" not in shown
+
+
+def test_a_cut_overflow_array_shows_no_token_ids() -> None:
+    exc = status(200, "OK", "[[987650, 987651, 987652")
+    assert isinstance(exc, APIResponseValidationError)
+    assert "987650" not in str(exc)
+    assert "max_response_bytes" in str(exc)
+
+
+def test_an_error_object_in_a_200() -> None:
+    exc = status(200, "OK", '{"error":{"message":"Rate limit reached","code":429}}')
+    assert isinstance(exc, RateLimitError)
+    assert "Rate limit reached" in str(exc)
+
+
+def test_a_json_answer_that_is_no_stream() -> None:
+    exc = status(200, "OK", '{"choices":[{"message":{"content":"hi"}}]}')
+    assert isinstance(exc, APIResponseValidationError)
+    assert "expected an event stream" in str(exc)
+
+
+def test_a_404_says_which_dialect_to_try() -> None:
+    exc = status(404, "Not Found", '{"detail":"Not Found"}', base_url="http://h:18888")
+    assert "try base_url='http://h:18888/v1'" in str(exc)
+    assert "try base_url" not in str(status(404, "Not Found", FLAT_404))
+    aura = AURA.status_error(
+        404,
+        "Not Found",
+        "",
+        response=None,
+        secret="",
+        retry_after=None,
+        location=None,
+        base_url="http://h:18888/v1",
+    )
+    assert "try dialect='openai'" in str(aura)
+
+
+def test_the_key_never_shows_in_an_error() -> None:
+    exc = status(401, "Unauthorized", '{"error":{"message":"Incorrect API key sk-test-1234"}}')
+    assert "sk-test-1234" not in str(exc)
+    assert "sk-test-1234" not in exc.body
+
+
+def test_streams_only_what_is_no_json() -> None:
+    assert OPENAI.streams("text/event-stream; charset=utf-8")
+    assert OPENAI.streams("")
+    assert not OPENAI.streams("application/json")
+    assert AURA.streams("application/json")
+
+
+# --- models -----------------------------------------------------------------------------
+
+
+def test_models() -> None:
+    answer = {
+        "object": "list",
+        "data": [
+            {"id": "openchat_3.5", "object": "model", "owned_by": "openchat"},
+            {"id": "TheBloke/openchat-3.5-GGUF", "object": "model"},
+        ],
+    }
+    models = OPENAI.parse_models(json.dumps(answer).encode(), "")
+    assert [m.id for m in models] == ["openchat_3.5", "TheBloke/openchat-3.5-GGUF"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "why"),
+    [
+        (b"[]", "'data' list"),
+        (b"{nope", "not JSON"),
+        (b'{"data":[{"name":"x"}]}', "no string 'id'"),
+        (b'{"data":[{"id":""}]}', "item 0"),
+        (b"[" * 100_000, "nested too deep"),
+    ],
+)
+def test_models_that_make_no_sense(answer: bytes, why: str) -> None:
+    with pytest.raises(APIResponseValidationError, match=why):
+        OPENAI.parse_models(answer, "")
+
+
+def test_a_stop_string_before_an_error_event_in_one_chunk_wins() -> None:
+    _texts, reply = read(
+        [ROLE + chunk("Hi. END more") + event({"error": {"message": "x"}})], stop=("END",)
+    )
+    assert (reply.text, reply.finish_reason) == ("Hi. ", "stop")
+
+
+def test_a_stop_string_complete_in_the_held_text_at_the_end() -> None:
+    # "\na" may still become "\naa": held; the body ends, and "a" is a stop string too.
+    _texts, reply = read([ROLE, chunk("x\na"), chunk(None, "length")], stop=("a", "\naa"))
+    assert (reply.text, reply.finish_reason) == ("x\n", "stop")
