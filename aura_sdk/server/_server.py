@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Iterable
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import anyio
@@ -35,6 +35,8 @@ from ._responder import LocalResponder, to_utf8
 
 if TYPE_CHECKING:
     from typing_extensions import Self
+
+    from .._dialects import DialectName
 
 __all__ = ["DEFAULT_MAX_RECORDED", "DIALECTS", "AuraServer", "RecordedRequest", "url_host"]
 
@@ -145,7 +147,7 @@ class AuraServer:
         api_keys: Collection[str] | None = None,
         fault: Fault | None = None,
         max_recorded: int = DEFAULT_MAX_RECORDED,
-        dialect: Literal["aura", "openai"] = "aura",
+        dialect: DialectName = "aura",
         enable_sys_prompt: bool = False,
     ) -> None:
         count: object = max_recorded
