@@ -246,8 +246,9 @@ def _client(args: argparse.Namespace) -> Iterator[AuraClient]:
 
             # OpenChat's server drops system messages unless started with
             # --enable-sys-prompt: the local one is, so --system shows.
-            openai = {"enable_sys_prompt": True} if client.dialect == "openai" else {}
-            server = AuraServer(pace=0.02, dialect=client.dialect, **openai)
+            server = AuraServer(
+                pace=0.02, dialect=client.dialect, enable_sys_prompt=client.dialect == "openai"
+            )
             client.close()
             base_url = stack.enter_context(server).base_url
             client = AuraClient(base_url=base_url, model=model, dialect=args.dialect, **options)
@@ -416,8 +417,13 @@ def _serve(args: argparse.Namespace, err: TextIO) -> int:
     dialect = resolve_dialect(args.dialect, os.environ).name
     if args.enable_sys_prompt and dialect != "openai":
         raise _UsageError("--enable-sys-prompt is OpenChat's flag: only with --dialect openai")
-    extra = {"enable_sys_prompt": True} if args.enable_sys_prompt else {}
-    server = AuraServer(host=args.host, port=args.port, pace=args.pace, dialect=dialect, **extra)
+    server = AuraServer(
+        host=args.host,
+        port=args.port,
+        pace=args.pace,
+        dialect=dialect,
+        enable_sys_prompt=args.enable_sys_prompt,
+    )
     interrupted = False
     failure: list[Exception] = []
 
