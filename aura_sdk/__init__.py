@@ -12,6 +12,7 @@ from ._async_client import AsyncAuraClient, AsyncStream
 from ._client import AuraClient, Stream
 from ._config import DEFAULT_BASE_URL
 from ._decoder import DecodeErrors, UTF8Decoder
+from ._dialects import DialectName
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -25,6 +26,7 @@ from ._exceptions import (
     AuthenticationError,
     BadRequestError,
     ConflictError,
+    ContextLengthError,
     InternalServerError,
     NotFoundError,
     PermissionDeniedError,
@@ -38,6 +40,7 @@ from ._exceptions import (
 )
 from ._messages import Message, Role, assistant, system, user
 from ._models import DEFAULT_MODEL, KNOWN_MODELS, Model
+from ._params import ChatParams
 from ._request import chat_body
 from ._retry import RetryPolicy
 from ._timeouts import DEFAULT_TIMEOUT, Timeout
@@ -58,11 +61,14 @@ __all__ = [
     "AuraValidationError",
     "AuthenticationError",
     "BadRequestError",
+    "ChatParams",
     "ConflictError",
+    "ContextLengthError",
     "DEFAULT_BASE_URL",
     "DEFAULT_MODEL",
     "DEFAULT_TIMEOUT",
     "DecodeErrors",
+    "DialectName",
     "InternalServerError",
     "KNOWN_MODELS",
     "Message",

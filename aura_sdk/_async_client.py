@@ -33,8 +33,7 @@ from ._http import (
     timeout_error,
 )
 from ._models import DEFAULT_MODEL, Model
-from ._request import models_request
-from ._response import BodyBuffer, parse_models
+from ._response import BodyBuffer
 from ._retry import RetryPolicy
 from ._status import error_body_limit
 from ._timeouts import DEFAULT_TIMEOUT, Budget, Timeout, TimeoutTypes
@@ -44,11 +43,12 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     import httpcore
-    from typing_extensions import Self
+    from typing_extensions import Self, Unpack
 
-    from ._decoder import DecodeErrors
+    from ._dialects import DialectName
     from ._exceptions import APIError
     from ._messages import Message
+    from ._params import ChatParams
     from ._reply import Reply
     from ._request import RequestSpec
 
@@ -85,6 +85,7 @@ class AsyncAuraClient(BaseClient):
         proxy: str | None = None,
         headers: Mapping[str, str] | None = None,
         http_client: httpx.AsyncClient | None = None,
+        dialect: DialectName | None = None,
     ) -> None:
         super().__init__(
             base_url=base_url,
@@ -94,9 +95,10 @@ class AsyncAuraClient(BaseClient):
             max_retries=max_retries,
             headers=headers,
             max_response_bytes=max_response_bytes,
+            dialect=dialect,
         )
         self._owns_http = http_client is None
-        self._http = open_http(httpx.AsyncClient, http_client, proxy, self._config)
+        self._http = open_http(httpx.AsyncClient, http_client, proxy, self._config, self._dialect)
         self._loop: anyio.lowlevel.EventLoopToken | None = None
         # Streams dropped unclosed (``break`` with no reference kept) land here;
         # they are closed at the start of the next call, or by a send they woke
@@ -109,61 +111,33 @@ class AsyncAuraClient(BaseClient):
         self._pool = pool_of(self._http)
         self._thread = 0  # the event loop's thread
 
-    def stream(
-        self,
-        messages: Sequence[Message],
-        *,
-        temperature: float | None = 0.5,
-        max_tokens: int = 8192,
-        system: str | None = None,
-        model: str | Model | None = None,
-        errors: DecodeErrors = "replace",
-        timeout: float | Timeout | None = None,
-    ) -> AsyncStream:
+    def stream(self, messages: Sequence[Message], **params: Unpack[ChatParams]) -> AsyncStream:
         """Stream a reply: an async iterator of text chunks, and an async context manager.
 
-        The input is checked now; nothing is sent until the stream is entered or
-        iterated. ``system`` goes before any system messages in the prompt;
-        ``timeout`` replaces the client's limits for this call.
+        The input is checked now (``AuraValidationError``); nothing is sent until
+        the stream is entered or iterated. ``params`` (see ``ChatParams``):
+        ``temperature``, ``max_tokens``, ``system`` (placed before any system
+        messages), ``model``, ``stop``, ``top_p``, ``seed``, ``condition``,
+        ``errors`` and ``timeout`` (this call's limits, replacing the client's).
         """
-        spec, reply, limits = self._chat(
-            messages, temperature, max_tokens, system, model, errors, timeout
-        )
+        spec, reply, limits = self._chat(messages, params)
         return AsyncStream(self, spec, reply, limits)
 
-    async def chat(
-        self,
-        messages: Sequence[Message],
-        *,
-        temperature: float | None = 0.5,
-        max_tokens: int = 8192,
-        system: str | None = None,
-        model: str | Model | None = None,
-        errors: DecodeErrors = "replace",
-        timeout: float | Timeout | None = None,
-    ) -> str:
-        """The whole reply as one string.
+    async def chat(self, messages: Sequence[Message], **params: Unpack[ChatParams]) -> str:
+        """The whole reply as one string; ``params`` as for ``stream()``.
 
         If the reply breaks off, the ``StreamInterruptedError`` carries the part
         received in ``.text``.
         """
-        async with self.stream(
-            messages,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            system=system,
-            model=model,
-            errors=errors,
-            timeout=timeout,
-        ) as stream:
+        async with self.stream(messages, **params) as stream:
             async for _ in stream:
                 pass
         return stream.text
 
     async def models(self, *, timeout: float | Timeout | None = None) -> list[Model]:
-        """The models the server offers (``POST /api/models``)."""
+        """The models the server offers (Aura: ``POST /api/models``; OpenAI: ``GET /models``)."""
         budget = Budget(self._timeout(timeout))
-        response, _ = await self._open(models_request(self._config), budget)
+        response, _ = await self._open(self._dialect.models_request(self._config), budget)
         buffer = BodyBuffer(self._max_response_bytes, self._config.api_key)
         chunks = _aiter_bytes(response, buffer.limit)
         try:
@@ -176,7 +150,7 @@ class AsyncAuraClient(BaseClient):
             await _aclose(chunks, response)
         if scope.cancelled_caught:
             raise timeout_error(budget, "total")
-        return parse_models(bytes(buffer.data), self._config.api_key)
+        return self._dialect.parse_models(bytes(buffer.data), self._config.api_key)
 
     async def aclose(self) -> None:
         """Close the connection pool (unless the ``http_client`` was passed in).
@@ -245,7 +219,9 @@ class AsyncAuraClient(BaseClient):
             else:
                 if response is None:  # the scope's deadline passed
                     error = timeout_error(budget, "response")
-                elif response.is_success:
+                elif response.is_success and self._dialect.streams(
+                    response.headers.get("content-type", "")
+                ):
                     attempts.succeeded(response.status_code)
                     set_body_timeout(response, budget)
                     return response, attempts.retries
@@ -310,7 +286,12 @@ class AsyncAuraClient(BaseClient):
                 waiter.scope.cancel()
 
     async def _status_error(self, response: httpx.Response, budget: Budget) -> APIError:
-        limit = error_body_limit(self._max_response_bytes)
+        # A success that is no reply (an error inside a 200) may be as large as one.
+        limit = (
+            error_body_limit(self._max_response_bytes)
+            if not response.is_success or self._max_response_bytes is None
+            else self._max_response_bytes
+        )
         body = bytearray()
         chunks = _aiter_bytes(response, limit)  # bounded, as received and decoded
         set_body_timeout(response, budget)
@@ -324,7 +305,13 @@ class AsyncAuraClient(BaseClient):
             pass  # the status line already says what went wrong
         finally:
             await _aclose(chunks, response)
-        return error_from_response(response, bytes(body[:limit]), self._config.api_key)
+        return error_from_response(
+            response,
+            bytes(body[:limit]),
+            self._config.api_key,
+            self._dialect,
+            self._config.base_url,
+        )
 
 
 class _Waiter:
@@ -493,6 +480,11 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
                 if self._deadline is not None and (overdue := self._overdue()):
                     await self._close()
                     raise overdue
+                if self._reply.ended:  # the dialect's end marker: read no further
+                    await self._close()
+                    if text:
+                        return text
+                    raise StopAsyncIteration
                 if text:
                     return text
         finally:

@@ -4,16 +4,19 @@ limits, and the read-only view of a stream. Keeping it here keeps them from drif
 
 from __future__ import annotations
 
+import os
 import time
 import weakref
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._config import ClientConfig
+from ._dialects import resolve_dialect
 from ._exceptions import AuraUsageError, AuraValidationError, StreamTimeoutError
 from ._logs import setup_from_env
+from ._params import check_params
 from ._reply import Reply
-from ._request import RequestSpec, chat_request
+from ._request import RequestSpec
 from ._retry import Attempts, RetryPolicy
 from ._secrets import install_filters, register, unregister, url_secrets
 from ._timeouts import Budget, Timeout, to_timeout
@@ -22,7 +25,7 @@ from ._validation import is_int, show
 if TYPE_CHECKING:
     import httpx
 
-    from ._decoder import DecodeErrors
+    from ._dialects import Dialect
     from ._messages import Message
     from ._models import Model
 
@@ -43,6 +46,7 @@ class BaseClient:
         max_retries: int | RetryPolicy,
         headers: Mapping[str, str] | None,
         max_response_bytes: int | None,
+        dialect: object,
     ) -> None:
         setup_from_env()
         if isinstance(max_retries, RetryPolicy):
@@ -67,6 +71,7 @@ class BaseClient:
         weakref.finalize(self, unregister, secrets)
         install_filters()
         self._retry = policy
+        self._dialect: Dialect = resolve_dialect(dialect, os.environ)
         if max_response_bytes is not None and (
             not is_int(max_response_bytes) or max_response_bytes < 1
         ):
@@ -82,6 +87,11 @@ class BaseClient:
         return self._config.base_url
 
     @property
+    def dialect(self) -> str:
+        """The wire dialect: ``"aura"`` (openchat-ui) or ``"openai"`` (OpenAI-compatible)."""
+        return self._dialect.name
+
+    @property
     def model(self) -> Model:
         """The default model of this client's requests."""
         return self._config.model
@@ -89,7 +99,10 @@ class BaseClient:
     def __repr__(self) -> str:
         # Never the API key, nor the password of the URL.
         url = self._config.safe_base_url
-        return f"{type(self).__name__}(base_url={url!r}, model={self.model.id!r})"
+        return (
+            f"{type(self).__name__}(base_url={url!r}, dialect={self.dialect!r}, "
+            f"model={self.model.id!r})"
+        )
 
     def _timeout(self, timeout: float | Timeout | None) -> Timeout:
         """A call's limits: its own, or the client's."""
@@ -110,27 +123,14 @@ class BaseClient:
         return Attempts(self._retry, budget, spec.method, spec.url)
 
     def _chat(
-        self,
-        messages: Sequence[Message],
-        temperature: float | None,
-        max_tokens: int,
-        system: str | None,
-        model: str | Model | None,
-        errors: DecodeErrors,
-        timeout: float | Timeout | None,
+        self, messages: Sequence[Message], params: Mapping[str, Any]
     ) -> tuple[RequestSpec, Reply, Timeout]:
         """Check a chat call's input and build its request, before anything is sent."""
         self._check_open()
-        reply = Reply(errors, self._max_response_bytes)
-        spec = chat_request(
-            self._config,
-            messages,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            system=system,
-            model=model,
-        )
-        return spec, reply, self._timeout(timeout)
+        checked = check_params(params)
+        spec = self._dialect.chat_request(self._config, messages, checked)
+        reply = self._dialect.reply(checked, self._max_response_bytes)
+        return spec, reply, self._timeout(checked.timeout)
 
 
 class BaseStream:
@@ -149,6 +149,27 @@ class BaseStream:
     def text(self) -> str:
         """The reply text received so far (also after an error)."""
         return self._reply.text
+
+    @property
+    def finish_reason(self) -> str | None:
+        """Why the reply ended, once it has: ``"stop"``, ``"length"``... (OpenAI dialect).
+
+        ``None`` while it streams, in the Aura dialect (plain text says nothing),
+        and when a server ended the stream without saying (OpenChat's server does,
+        after a cut inside a multibyte character): the end may be missing.
+        A stop string reached on the client gives ``"stop"``.
+        """
+        return self._reply.finish_reason
+
+    @property
+    def usage(self) -> dict[str, Any] | None:
+        """Token counts, if the server sent them (OpenChat's server never does in a stream)."""
+        return self._reply.usage
+
+    @property
+    def id(self) -> str | None:
+        """The reply's id, if the server gave one (OpenAI dialect: ``"cmpl-..."``)."""
+        return self._reply.id
 
     @property
     def response(self) -> httpx.Response | None:

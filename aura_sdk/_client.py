@@ -28,8 +28,7 @@ from ._http import (
     timeout_error,
 )
 from ._models import DEFAULT_MODEL, Model
-from ._request import models_request
-from ._response import BodyBuffer, parse_models
+from ._response import BodyBuffer
 from ._retry import RetryPolicy
 from ._status import error_body_limit
 from ._timeouts import DEFAULT_TIMEOUT, Budget, Timeout, TimeoutTypes
@@ -37,11 +36,12 @@ from ._timeouts import DEFAULT_TIMEOUT, Budget, Timeout, TimeoutTypes
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from typing_extensions import Self
+    from typing_extensions import Self, Unpack
 
-    from ._decoder import DecodeErrors
+    from ._dialects import DialectName
     from ._exceptions import APIError
     from ._messages import Message
+    from ._params import ChatParams
     from ._reply import Reply
     from ._request import RequestSpec
 
@@ -75,6 +75,7 @@ class AuraClient(BaseClient):
         proxy: str | None = None,
         headers: Mapping[str, str] | None = None,
         http_client: httpx.Client | None = None,
+        dialect: DialectName | None = None,
     ) -> None:
         super().__init__(
             base_url=base_url,
@@ -84,67 +85,40 @@ class AuraClient(BaseClient):
             max_retries=max_retries,
             headers=headers,
             max_response_bytes=max_response_bytes,
+            dialect=dialect,
         )
         self._owns_http = http_client is None
-        self._http = open_http(httpx.Client, http_client, proxy, self._config)
+        self._http = open_http(httpx.Client, http_client, proxy, self._config, self._dialect)
         if http_client is None:
             bind_deadlines(self._http)  # a trickled head or body cannot outlast a limit
 
-    def stream(
-        self,
-        messages: Sequence[Message],
-        *,
-        temperature: float | None = 0.5,
-        max_tokens: int = 8192,
-        system: str | None = None,
-        model: str | Model | None = None,
-        errors: DecodeErrors = "replace",
-        timeout: float | Timeout | None = None,
-    ) -> Stream:
+    def stream(self, messages: Sequence[Message], **params: Unpack[ChatParams]) -> Stream:
         """Stream a reply: an iterator of text chunks, and a context manager.
 
-        The input is checked now; nothing is sent until the stream is entered or
-        iterated. ``system`` goes before any system messages in the prompt;
-        ``timeout`` replaces the client's limits for this call.
+        The input is checked now (``AuraValidationError``); nothing is sent until
+        the stream is entered or iterated. ``params`` (see ``ChatParams``):
+        ``temperature``, ``max_tokens``, ``system`` (placed before any system
+        messages), ``model``, ``stop``, ``top_p``, ``seed``, ``condition``,
+        ``errors`` and ``timeout`` (this call's limits, replacing the client's).
         """
-        spec, reply, limits = self._chat(
-            messages, temperature, max_tokens, system, model, errors, timeout
-        )
+        spec, reply, limits = self._chat(messages, params)
         return Stream(self, spec, reply, limits)
 
-    def chat(
-        self,
-        messages: Sequence[Message],
-        *,
-        temperature: float | None = 0.5,
-        max_tokens: int = 8192,
-        system: str | None = None,
-        model: str | Model | None = None,
-        errors: DecodeErrors = "replace",
-        timeout: float | Timeout | None = None,
-    ) -> str:
-        """The whole reply as one string.
+    def chat(self, messages: Sequence[Message], **params: Unpack[ChatParams]) -> str:
+        """The whole reply as one string; ``params`` as for ``stream()``.
 
         If the reply breaks off, the ``StreamInterruptedError`` carries the part
         received in ``.text``.
         """
-        with self.stream(
-            messages,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            system=system,
-            model=model,
-            errors=errors,
-            timeout=timeout,
-        ) as stream:
+        with self.stream(messages, **params) as stream:
             for _ in stream:
                 pass
         return stream.text
 
     def models(self, *, timeout: float | Timeout | None = None) -> list[Model]:
-        """The models the server offers (``POST /api/models``)."""
+        """The models the server offers (Aura: ``POST /api/models``; OpenAI: ``GET /models``)."""
         budget = Budget(self._timeout(timeout))
-        response, _ = self._open(models_request(self._config), budget)
+        response, _ = self._open(self._dialect.models_request(self._config), budget)
         buffer = BodyBuffer(self._max_response_bytes, self._config.api_key)
         with _closing(response):
             try:
@@ -153,7 +127,7 @@ class AuraClient(BaseClient):
                         buffer.add(chunk)
             except TRANSPORT_ERRORS as exc:
                 raise connection_error(exc, budget, body=True) from exc
-        return parse_models(bytes(buffer.data), self._config.api_key)
+        return self._dialect.parse_models(bytes(buffer.data), self._config.api_key)
 
     def close(self) -> None:
         """Close the connection pool (unless the ``http_client`` was passed in).
@@ -199,7 +173,9 @@ class AuraClient(BaseClient):
                 if clock.passed():  # a caller's http_client bounds each read, not the head
                     response.close()
                     error = timeout_error(budget, "response")
-                elif response.is_success:
+                elif response.is_success and self._dialect.streams(
+                    response.headers.get("content-type", "")
+                ):
                     attempts.succeeded(response.status_code)
                     set_body_timeout(response, budget)
                     return response, attempts.retries
@@ -208,7 +184,12 @@ class AuraClient(BaseClient):
             time.sleep(attempts.failed(error))
 
     def _status_error(self, response: httpx.Response, budget: Budget) -> APIError:
-        limit = error_body_limit(self._max_response_bytes)
+        # A success that is no reply (an error inside a 200) may be as large as one.
+        limit = (
+            error_body_limit(self._max_response_bytes)
+            if not response.is_success or self._max_response_bytes is None
+            else self._max_response_bytes
+        )
         with _closing(response):
             body = bytearray()
             set_body_timeout(response, budget)
@@ -220,7 +201,13 @@ class AuraClient(BaseClient):
                             break
             except TRANSPORT_ERRORS:
                 pass  # the status line already says what went wrong
-        return error_from_response(response, bytes(body[:limit]), self._config.api_key)
+        return error_from_response(
+            response,
+            bytes(body[:limit]),
+            self._config.api_key,
+            self._dialect,
+            self._config.base_url,
+        )
 
 
 class _closing:

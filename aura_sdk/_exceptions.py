@@ -16,6 +16,7 @@ exception escapes. The tree::
         ├── APIResponseValidationError         a success answer whose body makes no sense
         └── APIStatusError                     the server answered with an error status
             ├── BadRequestError                400
+            │   └── ContextLengthError         ... the prompt does not fit the context
             ├── AuthenticationError            401, or an openchat-ui 500 about the API key
             ├── PermissionDeniedError          403
             ├── NotFoundError                  404
@@ -53,6 +54,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
+    "ContextLengthError",
     "InternalServerError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -103,10 +105,12 @@ class AuraDecodeError(AuraError, ValueError):
 class APIError(AuraError):
     """Something went wrong talking to the server.
 
-    ``retries`` counts the retries taken before giving up.
+    ``retries`` counts the retries taken before giving up; ``text`` holds the
+    reply text received before the error ("" when it came before any).
     """
 
     retries: int = 0
+    text: str = ""
 
 
 class APIConnectionError(APIError):
@@ -218,6 +222,14 @@ class APIStatusError(APIError):
 
 class BadRequestError(APIStatusError):
     """400 Bad Request."""
+
+
+class ContextLengthError(BadRequestError):
+    """The conversation (plus ``max_tokens``) does not fit the model's context.
+
+    A 400 that says so, or OpenChat's ``200`` answer holding that 400 (its
+    server's overflow bug); the message is the server's own.
+    """
 
 
 class AuthenticationError(APIStatusError):

@@ -21,15 +21,12 @@ import httpx
 from ._content import BodyDecoder, BodyError, BodyTooLarge, content_codings
 from ._exceptions import (
     APIConnectionError,
-    APIStatusError,
     APITimeoutError,
     AuraValidationError,
     ResponseTooLargeError,
     TimeoutLimit,
 )
-from ._request import request_headers
 from ._secrets import scrub, scrub_chain
-from ._status import status_error
 from ._validation import check_proxy, redact_url, scrub_password
 
 if TYPE_CHECKING:
@@ -39,6 +36,8 @@ if TYPE_CHECKING:
     import httpcore  # imported by httpx only when a client is made: so here
 
     from ._config import ClientConfig
+    from ._dialects import Dialect
+    from ._exceptions import APIError
     from ._reply import Reply
     from ._request import RequestSpec
     from ._timeouts import Budget
@@ -87,7 +86,9 @@ _PHASES: dict[type[httpx.TimeoutException], TimeoutLimit] = {
 _Http = TypeVar("_Http", httpx.Client, httpx.AsyncClient)
 
 
-def open_http(kind: type[_Http], given: object, proxy: object, config: ClientConfig) -> _Http:
+def open_http(
+    kind: type[_Http], given: object, proxy: object, config: ClientConfig, dialect: Dialect
+) -> _Http:
     """The httpx client of a facade: ``given`` if it is the right kind, else a new one.
 
     Everything httpx would refuse later, mid-call, is refused here with an
@@ -95,7 +96,7 @@ def open_http(kind: type[_Http], given: object, proxy: object, config: ClientCon
     of range, a bad IDNA label), a proxy, also one from ``$HTTPS_PROXY`` and the
     like, that it cannot use.
     """
-    _check_httpx_url(config.base_url_origin, config.base_url + "/api/chat")
+    _check_httpx_url(config.base_url_origin, config.base_url + dialect.chat_path)
     if given is not None:
         if not isinstance(given, kind):
             other = "httpx.AsyncClient" if kind is httpx.Client else "httpx.Client"
@@ -116,7 +117,7 @@ def open_http(kind: type[_Http], given: object, proxy: object, config: ClientCon
         "proxy" if url is not None else "proxy from the environment ($HTTPS_PROXY, $ALL_PROXY...)"
     )
     try:
-        return kind(proxy=url, limits=DEFAULT_LIMITS, headers=request_headers(config))
+        return kind(proxy=url, limits=DEFAULT_LIMITS, headers=dialect.headers(config))
     except ImportError:  # socks5:// without socksio
         raise AuraValidationError(
             f"{where}: a SOCKS proxy needs an extra package: pip install 'httpx[socks]'"
@@ -538,14 +539,16 @@ def reason_phrase(response: httpx.Response) -> str:
         return raw.decode("latin-1")
 
 
-def error_from_response(response: httpx.Response, body: bytes, secret: str) -> APIStatusError:
+def error_from_response(
+    response: httpx.Response, body: bytes, secret: str, dialect: Dialect, base_url: str
+) -> APIError:
     """The status error; an echoed secret is masked in it and in its ``response``'s repr."""
     reason = reason_phrase(response)
     location = response.headers.get("location")  # echoed secrets masked, as in the reason
     clean = scrub(reason)
     if clean != reason:
         response.extensions["reason_phrase"] = clean.encode("utf-8")
-    return status_error(
+    return dialect.status_error(
         response.status_code,
         clean,
         scrub(body.decode("utf-8", "replace")),
@@ -553,6 +556,7 @@ def error_from_response(response: httpx.Response, body: bytes, secret: str) -> A
         secret=secret,
         retry_after=response.headers.get("retry-after"),
         location=None if location is None else scrub(location),
+        base_url=base_url,
     )
 
 

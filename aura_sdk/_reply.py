@@ -9,6 +9,7 @@ from __future__ import annotations
 from codecs import utf_8_decode
 from collections.abc import Iterable, Iterator
 from time import monotonic
+from typing import Any
 
 from ._decoder import DecodeErrors, UTF8Decoder
 from ._exceptions import (
@@ -31,6 +32,16 @@ class Reply(UTF8Decoder):
     """
 
     __slots__ = ("_cap", "_parts", "max_bytes")
+
+    ended: bool = False
+    """The body holds nothing more to read (a dialect's end marker came): the
+    facades stop reading and close the response. Plain text ends only with its body."""
+    finish_reason: str | None = None
+    """Why the reply ended, when the dialect says (``"stop"``, ``"length"``...)."""
+    usage: dict[str, Any] | None = None
+    """Token counts, when the server sends them."""
+    id: str | None = None
+    """The reply's id, when the server gives one."""
 
     def __init__(self, errors: DecodeErrors = "replace", max_bytes: int | None = None) -> None:
         super().__init__(errors)

@@ -9,7 +9,7 @@ from ._models import KNOWN_MODELS, Model
 from ._secrets import scrub
 from ._status import redact
 
-__all__ = ["BodyBuffer", "parse_models"]
+__all__ = ["BodyBuffer", "invalid_answer", "parse_models"]
 
 
 class BodyBuffer:
@@ -34,7 +34,7 @@ class BodyBuffer:
             del self.data[self.limit :]
             text = scrub(redact(self.data.decode("utf-8", "replace"), self.secret))
             raise ResponseTooLargeError(
-                f"/api/models answer cut off: it passed max_response_bytes={self.limit}",
+                f"the answer was cut off: it passed max_response_bytes={self.limit}",
                 text=text,
             )
 
@@ -50,15 +50,15 @@ def parse_models(body: bytes, secret: str = "") -> list[Model]:
     try:
         data = json.loads(body.decode("utf-8"))
     except RecursionError:
-        raise _invalid(body, "JSON nested too deep", secret) from None
+        raise invalid_answer(body, "JSON nested too deep", secret) from None
     except ValueError as exc:
-        raise _invalid(body, f"not JSON ({exc})", secret) from None
+        raise invalid_answer(body, f"not JSON ({exc})", secret) from None
     if not isinstance(data, list):
-        raise _invalid(body, "expected a JSON list of models", secret)
+        raise invalid_answer(body, "expected a JSON list of models", secret)
     models: list[Model] = []
     for index, item in enumerate(data):
         if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-            raise _invalid(body, f"item {index} has no string 'id'", secret)
+            raise invalid_answer(body, f"item {index} has no string 'id'", secret)
         model_id: str = item["id"]
         name = item.get("name")
         name = name if isinstance(name, str) else None
@@ -69,12 +69,13 @@ def parse_models(body: bytes, secret: str = "") -> list[Model]:
             else:
                 models.append(Model(model_id, name, known.max_length, known.token_limit))
         except AuraValidationError as exc:  # an empty id, a lone surrogate: the server's fault
-            raise _invalid(body, f"item {index}: {exc}", secret) from None
+            raise invalid_answer(body, f"item {index}: {exc}", secret) from None
     return models
 
 
-def _invalid(body: bytes, why: str, secret: str) -> APIResponseValidationError:
+def invalid_answer(
+    body: bytes, why: str, secret: str, where: str = "/api/models"
+) -> APIResponseValidationError:
+    """The error for a model list that makes no sense, quoting its start (secrets masked)."""
     sample = scrub(redact(body[:200].decode("utf-8", "replace"), secret))
-    return APIResponseValidationError(
-        f"unexpected /api/models answer, {why}: {sample!r}", body=sample
-    )
+    return APIResponseValidationError(f"unexpected {where} answer, {why}: {sample!r}", body=sample)

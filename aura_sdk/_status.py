@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from http import HTTPStatus
 from typing import TYPE_CHECKING
 
 from ._exceptions import (
@@ -16,6 +17,7 @@ from ._exceptions import (
     AuthenticationError,
     BadRequestError,
     ConflictError,
+    ContextLengthError,
     InternalServerError,
     NotFoundError,
     PermissionDeniedError,
@@ -34,6 +36,7 @@ __all__ = [
     "error_body_limit",
     "error_message",
     "mask_url",
+    "phrase",
     "redact",
     "status_error",
 ]
@@ -90,24 +93,66 @@ def mask_url(url: str, secret: str = "") -> str:
 
 
 def error_message(body: str) -> str | None:
-    """The upstream's message in an OpenAI-style JSON error body, if there is one.
+    """The server's own message in a JSON error body, in any of the shapes servers use.
+
+    OpenAI's and vLLM's ``{"error": {"message": ...}}``, vLLM's 401
+    ``{"error": "Unauthorized"}``, OpenChat's (and old vLLM's) flat
+    ``{"object": "error", "message": ...}``, FastAPI's ``{"detail": ...}`` and
+    OpenChat's 401 ``{"detail": {"error": {"message": "", "code": "invalid_api_key"}}}``
+    (an empty message: the code says it).
 
     >>> error_message('{"error": {"message": "quota"}}'), error_message("[" * 100000)
     ('quota', None)
+    >>> error_message('{"detail": {"error": {"message": "", "code": "invalid_api_key"}}}')
+    'invalid API key'
     """
     try:
         data = json.loads(body)
     except (ValueError, RecursionError):  # RecursionError: nested too deep to parse
         return None
-    error = data.get("error") if isinstance(data, dict) else None
-    if isinstance(error, dict) and isinstance(error.get("message"), str):
-        return str(error["message"])
-    if isinstance(error, str):
-        return error
+    return _message_in(data, 0)
+
+
+_CODE_MESSAGES = {"invalid_api_key": "invalid API key"}
+
+
+def _message_in(data: object, depth: int) -> str | None:
+    if not isinstance(data, dict) or depth > 3:
+        return None
+    for key in ("error", "detail"):
+        inner = data.get(key)
+        if isinstance(inner, str) and inner:
+            return inner
+        found = _message_in(inner, depth + 1)
+        if found:
+            return found
+    message = data.get("message")
+    if isinstance(message, str) and message:
+        return message
+    code = data.get("code")
+    if isinstance(code, str) and code:
+        return _CODE_MESSAGES.get(code, code)
     return None
 
 
+def phrase(status: int) -> str:
+    """The standard reason phrase of ``status`` (``"Error"`` for one with none)."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+_CONTEXT = re.compile(
+    r"context[ _-]?(?:length|window|size)|maximum context|prompt is too long|"
+    r"too many tokens|reduce the length of the messages",
+    re.IGNORECASE,
+)
+
+
 def _class_for(status: int, detail: str) -> type[APIStatusError]:
+    if status == 400 and _CONTEXT.search(detail):
+        return ContextLengthError
     if status in _BY_STATUS:
         return _BY_STATUS[status]
     if status == 500 and _RATE_LIMIT.search(detail):

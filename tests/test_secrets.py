@@ -279,7 +279,7 @@ def test_url_password_is_masked_in_reprs_and_messages(
     client = cls(base_url=f"http://{USER}:{PASSWORD}@127.0.0.1:9", api_key=KEY)
     assert (
         repr(client)
-        == f"{cls.__name__}(base_url='http://{USER}:***@127.0.0.1:9', model='openchat_3.6')"
+        == f"{cls.__name__}(base_url='http://{USER}:***@127.0.0.1:9', dialect='aura', model='openchat_3.6')"
     )
     assert PASSWORD not in repr(client._config)
     assert PASSWORD not in repr(client.stream(HI)._spec)

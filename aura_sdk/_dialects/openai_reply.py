@@ -1,0 +1,294 @@
+"""The reply of the OpenAI-compatible dialect: server-sent events in, text out.
+
+Each ``data:`` event is a ``chat.completion.chunk``; its ``choices[0].delta.content``
+is the text. Around that, what servers really send (``openchat-protocol.md``):
+
+- a role-only first chunk, empty deltas, ``delta: null``, ``data: null``, a
+  ``choices: []`` usage chunk: no text, no error;
+- ``finish_reason`` (``""`` counts as none), ``usage`` and ``id`` are kept;
+- ``data: [DONE]`` ends the reply; so does a ``finish_reason`` followed by the
+  end of the body. Neither (a dropped engine, a cut) is a ``StreamInterruptedError``
+  carrying the text, as is a body that ends inside an event;
+- a ``data: {"error": ...}`` event becomes the error its ``code`` says, with
+  the text so far on ``.text``;
+- ``stop`` strings are enforced here (OpenChat's server ignores them): the
+  text is held back while it may be the start of one.
+
+JSON is parsed per event only after the SSE rules split the bytes on CR and LF,
+so U+2028 inside a string is text, not a line end.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from time import monotonic
+from typing import Any
+
+from .._decoder import DecodeErrors, UTF8Decoder
+from .._exceptions import (
+    APIResponseValidationError,
+    APIStatusError,
+    AuraDecodeError,
+    ResponseTooLargeError,
+    StreamInterruptedError,
+    StreamTimeoutError,
+    TimeoutLimit,
+)
+from .._reply import Reply
+from .._secrets import scrub
+from .._sse import ServerSentEvent, SSEDecoder
+from .._status import phrase, status_error
+
+__all__ = ["EventReply", "StopMatcher", "error_event"]
+
+_loads = json.loads
+
+
+class StopMatcher:
+    """Cuts a text stream before the first of some stop strings, wherever chunks split it.
+
+    >>> m = StopMatcher(("\\n\\nUser:",))
+    >>> m.push("Hi!\\n"), m.push("\\nUs"), m.push("er: more"), m.hit
+    ('Hi!', '', '', True)
+    """
+
+    __slots__ = ("held", "hit", "longest", "stops")
+
+    def __init__(self, stops: tuple[str, ...]) -> None:
+        self.stops = stops
+        self.longest = max(len(s) for s in stops)
+        self.held = ""  # the end of the text so far that may start a stop string
+        self.hit = False
+
+    def push(self, text: str) -> str:
+        """The part of ``text`` that is safe to hand out now."""
+        text = self.held + text
+        cut = min((i for i in (text.find(s) for s in self.stops) if i >= 0), default=-1)
+        if cut >= 0:
+            self.held = ""
+            self.hit = True
+            return text[:cut]
+        keep = 0
+        for size in range(min(self.longest - 1, len(text)), 0, -1):
+            tail = text[-size:]
+            if any(s.startswith(tail) for s in self.stops):
+                keep = size
+                break
+        self.held = text[len(text) - keep :] if keep else ""
+        return text[: len(text) - keep] if keep else text
+
+    def release(self) -> str:
+        """The end of the reply: what was held back is text after all."""
+        held, self.held = self.held, ""
+        return held
+
+
+class EventReply(Reply):
+    """One reply of the OpenAI-compatible dialect (see the module docstring).
+
+    >>> r = EventReply()
+    >>> r.feed(b'data: {"choices":[{"delta":{"role":"assistant"}}]}\\n\\n')
+    ''
+    >>> r.feed(b'data: {"id":"c1","choices":[{"delta":{"content":"caf\\xc3')
+    ''
+    >>> r.feed(b'\\xa9"}}]}\\n\\ndata: {"choices":[{"delta":{},"finish_reason":"stop"}]}\\n\\n')
+    'café'
+    >>> r.feed(b"data: [DONE]\\n\\n"), r.ended, r.finish_reason, r.id, r.text
+    ('', True, 'stop', 'c1', 'café')
+    """
+
+    __slots__ = ("_events", "_sse", "_stop", "_strict", "ended", "finish_reason", "id", "usage")
+
+    def __init__(
+        self,
+        errors: DecodeErrors = "replace",
+        max_bytes: int | None = None,
+        stop: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(errors, max_bytes)
+        self._sse = SSEDecoder(max_bytes)
+        self._strict = errors == "strict"
+        self._stop = StopMatcher(stop) if stop else None
+        self.ended = False
+        """The reply is complete (``[DONE]``, or a stop string): read no further."""
+        self._events = 0
+        self.finish_reason: str | None = None
+        self.usage: dict[str, Any] | None = None
+        self.id: str | None = None
+
+    @property
+    def events(self) -> int:
+        """Events received so far."""
+        return self._events
+
+    def feed(self, data: bytes) -> str:
+        """The text that the events this chunk completes carry."""
+        if self.ended:
+            return ""
+        size = len(data)
+        if self._consumed + size > self._cap:
+            raise self._too_large(data)
+        if self._strict:
+            try:
+                UTF8Decoder.decode(self, data)  # counts the bytes; raises on invalid UTF-8
+            except AuraDecodeError as exc:
+                self._release()
+                exc.text = self.text
+                raise
+        else:
+            self._consumed += size
+        try:
+            events = self._sse.feed(data)
+        except ResponseTooLargeError as exc:
+            raise self.too_large(str(exc)) from None
+        return self._texts(events) if events else ""
+
+    def texts(
+        self, chunks: Iterable[bytes], deadline: float | None = None, total: float | None = None
+    ) -> Iterator[str]:
+        """``feed`` over a whole body (the sync stream's loop); see ``Reply.texts``."""
+        feed = self.feed
+        for data in chunks:
+            text = feed(data)
+            if deadline is not None and monotonic() >= deadline:
+                raise self.timed_out("total", total)
+            if text:
+                yield text
+            if self.ended:
+                return
+        tail = self.finish()
+        if tail:
+            yield tail
+
+    def finish(self) -> str:
+        """The body ended: complete if ``[DONE]`` or a ``finish_reason`` came, else a cut."""
+        if self.ended:
+            return ""
+        if self._strict:
+            try:
+                self.flush()
+            except AuraDecodeError as exc:
+                exc.text = self.text
+                raise
+        tail = self._release()
+        if self._sse.pending:
+            raise self.interrupted(
+                f"the body ended inside an event ({self._sse.pending} bytes of it discarded)"
+            )
+        if self.finish_reason is None:
+            raise self.interrupted("the stream ended with neither data: [DONE] nor a finish_reason")
+        return tail
+
+    # --- errors carry the text held back for a stop string, too ---------------
+
+    def interrupted(self, why: str) -> StreamInterruptedError:
+        self._release()
+        return super().interrupted(why)
+
+    def timed_out(self, limit: TimeoutLimit, seconds: float | None) -> StreamTimeoutError:
+        self._release()
+        return super().timed_out(limit, seconds)
+
+    def too_large(self, why: str) -> ResponseTooLargeError:
+        self._release()
+        return super().too_large(why)
+
+    def _failed(self, exc: UnicodeDecodeError) -> AuraDecodeError:
+        self._release()
+        return super()._failed(exc)
+
+    def _release(self) -> str:
+        held = "" if self._stop is None else self._stop.release()
+        if held:
+            self._parts.append(held)
+        return held
+
+    # --- events ---------------------------------------------------------------
+
+    def _texts(self, events: list[ServerSentEvent]) -> str:
+        # Every event of every stream passes here.
+        pieces: list[str] = []
+        for event in events:
+            self._events += 1
+            data = event.data
+            if data == "[DONE]":
+                self.ended = True
+                break
+            try:
+                chunk = _loads(data)
+            except (ValueError, RecursionError):
+                raise self._invalid("is not JSON", data) from None
+            if type(chunk) is not dict:
+                if chunk is None:  # data: null
+                    continue
+                raise self._invalid("is not a JSON object", data)
+            if chunk.get("error") is not None or chunk.get("object") == "error":
+                self._emit(pieces)
+                raise self._error_event(chunk, data)
+            if self.id is None and type(chunk.get("id")) is str:
+                self.id = chunk["id"]
+            usage = chunk.get("usage")
+            if type(usage) is dict:
+                self.usage = usage
+            choices = chunk.get("choices")
+            if not choices or type(choices) is not list:
+                continue
+            choice = choices[0]
+            if type(choice) is not dict:
+                continue
+            delta = choice.get("delta")
+            if type(delta) is dict:
+                content = delta.get("content")
+                if content and type(content) is str:
+                    pieces.append(content)
+            reason = choice.get("finish_reason")
+            if reason and type(reason) is str:
+                self.finish_reason = reason
+        text = self._emit(pieces)
+        if self.ended:
+            text += self._release()
+        return text
+
+    def _emit(self, pieces: list[str]) -> str:
+        """Hand out ``pieces`` (through the stop strings), keeping what is handed out."""
+        text = "".join(pieces) if len(pieces) != 1 else pieces[0]
+        stop = self._stop
+        if stop is not None and text:
+            text = stop.push(text)
+            if stop.hit:
+                self.ended = True
+                self.finish_reason = "stop"
+        if text:
+            self._parts.append(text)
+        return text
+
+    def _invalid(self, why: str, data: str) -> APIResponseValidationError:
+        sample = scrub(data[:200])
+        error = APIResponseValidationError(
+            f"event {self._events} of the stream {why}: {sample!r}", body=sample
+        )
+        self._release()
+        error.text = self.text
+        return error
+
+    def _error_event(self, chunk: dict[str, Any], data: str) -> APIStatusError:
+        self._release()
+        return error_event(chunk, data, self.text)
+
+
+def error_event(chunk: dict[str, Any], data: str, text: str) -> APIStatusError:
+    """The exception for a ``data: {"error": ...}`` event (vLLM's mid-stream error).
+
+    The class comes from the error's ``code`` when it is an HTTP status (else
+    500), refined by its message (``ContextLengthError``, ``RateLimitError``...)
+    as for a status; ``text`` is the reply received before it.
+    """
+    error = chunk.get("error")
+    code = error.get("code") if isinstance(error, dict) else chunk.get("code")
+    status = code if isinstance(code, int) and 400 <= code <= 599 else 500
+    exc = status_error(status, phrase(status), data)
+    where = f"after {len(text)} characters" if text else "before any text"
+    exc.args = (f"the server sent an error event {where}: {exc}",)
+    exc.text = text
+    return exc
