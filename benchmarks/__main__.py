@@ -246,10 +246,12 @@ def run(sizes: Sizes, scenarios: tuple[str, ...] = SCENARIOS) -> dict[str, Any]:
         results["openai_throughput"][contender] = {
             "events_per_s": events / seconds,
             "text_mb_per_s": sizes.events * len(DELTA.encode()) / seconds / 1e6,
+            "runs": sorted(events / r["seconds"] for r in runs),  # one per process: the spread
         }
     for contender, runs in raw["openai_first_text"].items():
         results["openai_first_text"][contender] = {
-            "ms": statistics.median(r["seconds"] for r in runs) * 1000
+            "ms": statistics.median(r["seconds"] for r in runs) * 1000,
+            "runs": sorted(r["seconds"] * 1000 for r in runs),
         }
     results["imports"] = (
         {m: import_time(m, sizes.import_runs) for m in IMPORTS} if "imports" in scenarios else {}
