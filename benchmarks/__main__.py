@@ -1,5 +1,8 @@
 """``make bench``: the SDK against raw httpx, the seed's aiohttp approach and the peers.
 
+The OpenAI-dialect section puts ``dialect="openai"`` beside openai-python and a
+raw httpx SSE reader on one OpenChat-shaped stream (``benchmarks.openai_worker``).
+
 Everything runs in one go on 127.0.0.1, each measurement in a fresh process,
 contenders interleaved round by round; results are medians, compared as ratios
 to raw httpx measured in the same run. Writes ``docs/benchmarks.md`` and its
@@ -22,6 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks import openai_worker
+from benchmarks.rawserver import DELTA
+
 ROOT = Path(__file__).resolve().parent.parent
 SYNC = ["aura-sync", "httpx-sync"]
 ASYNC = [
@@ -40,6 +46,21 @@ FLOOR = {
     "aura-aiohttp-asyncio": "httpx-asyncio",
 }
 IMPORTS = ["httpx", "aura_sdk", "aiohttp", "ollama", "openai", "anthropic"]
+OPENAI = [*openai_worker.SYNC, *openai_worker.ASYNC]
+# The SDK's openai dialect against openai-python and against raw httpx, facade by facade.
+OPENAI_PEER = {
+    "aura-openai-sync": "openai-sync",
+    "aura-openai-asyncio": "openai-asyncio",
+    "aura-openai-trio": "openai-trio",
+}
+OPENAI_FLOOR = {
+    "aura-openai-sync": "httpx-sse-sync",
+    "openai-sync": "httpx-sse-sync",
+    "aura-openai-asyncio": "httpx-sse-asyncio",
+    "openai-asyncio": "httpx-sse-asyncio",
+    "aura-openai-trio": "httpx-sse-trio",
+    "openai-trio": "httpx-sse-trio",
+}
 
 
 @dataclass(frozen=True)
@@ -51,6 +72,8 @@ class Sizes:
     rounds: int  # workers per contender, interleaved
     concurrent_rounds: int  # the same, for the (slow) concurrent scenario
     import_runs: int
+    events: int  # content deltas of the long OpenAI-dialect stream
+    openai_repeats: int  # timed long streams per worker, OpenAI section
 
 
 FULL = Sizes(
@@ -61,11 +84,22 @@ FULL = Sizes(
     rounds=5,
     concurrent_rounds=3,
     import_runs=9,
+    events=5_000,
+    openai_repeats=5,
 )
 SMOKE = Sizes(
-    chunks=500, repeats=1, first_repeats=5, streams=20, rounds=1, concurrent_rounds=1, import_runs=1
+    chunks=500,
+    repeats=1,
+    first_repeats=5,
+    streams=20,
+    rounds=1,
+    concurrent_rounds=1,
+    import_runs=1,
+    events=200,
+    openai_repeats=1,
 )
-SCENARIOS = ("throughput", "first_chunk", "concurrent", "imports")
+SCENARIOS = ("throughput", "first_chunk", "concurrent", "imports", "openai")
+SHORT_DELTAS = 3  # content deltas of the short OpenAI-dialect stream (rawserver)
 
 
 def available(module: str) -> bool:
@@ -111,8 +145,16 @@ def run(sizes: Sizes, scenarios: tuple[str, ...] = SCENARIOS) -> dict[str, Any]:
     ]
     if not available("aiohttp"):
         contenders.remove("seed-aiohttp")
+    dialect = [c for c in OPENAI if not c.startswith("openai-") or available("openai")]
     server = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.rawserver", str(sizes.chunks), str(sizes.streams)],
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.rawserver",
+            str(sizes.chunks),
+            str(sizes.streams),
+            str(sizes.events),
+        ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -125,6 +167,8 @@ def run(sizes: Sizes, scenarios: tuple[str, ...] = SCENARIOS) -> dict[str, Any]:
         "throughput": {},
         "first_chunk": {},
         "concurrent": {},
+        "openai_throughput": {},
+        "openai_first_text": {},
     }
     try:
         for round_ in range(sizes.rounds):
@@ -145,6 +189,17 @@ def run(sizes: Sizes, scenarios: tuple[str, ...] = SCENARIOS) -> dict[str, Any]:
                     raw["concurrent"].setdefault(contender, []).append(
                         worker("concurrent", contender, urls["hold"], {"streams": sizes.streams})
                     )
+            if "openai" in scenarios:
+                for contender in dialect if round_ % 2 == 0 else dialect[::-1]:
+                    params = {"repeats": sizes.openai_repeats}
+                    raw["openai_throughput"].setdefault(contender, []).append(
+                        worker("openai_throughput", contender, urls["sse-long"], params)
+                    )
+                for contender in dialect if round_ % 2 == 0 else dialect[::-1]:
+                    params = {"repeats": sizes.first_repeats}
+                    raw["openai_first_text"].setdefault(contender, []).append(
+                        worker("openai_first_text", contender, urls["sse-short"], params)
+                    )
     finally:
         assert server.stdin is not None
         server.stdin.close()
@@ -155,6 +210,8 @@ def run(sizes: Sizes, scenarios: tuple[str, ...] = SCENARIOS) -> dict[str, Any]:
         "throughput": {},
         "first_chunk": {},
         "concurrent": {},
+        "openai_throughput": {},
+        "openai_first_text": {},
     }
     for contender, runs in raw["throughput"].items():
         seconds = statistics.median(r["seconds"] for r in runs)
@@ -171,6 +228,30 @@ def run(sizes: Sizes, scenarios: tuple[str, ...] = SCENARIOS) -> dict[str, Any]:
             "seconds": statistics.median(r["seconds"] for r in runs),
             "kib_per_stream": statistics.median(r["per_stream"] for r in runs) / 1024,
             "peak_mib": statistics.median(r["peak_rss"] for r in runs) / 2**20,
+        }
+    for scenario, deltas in (
+        ("openai_throughput", sizes.events),
+        ("openai_first_text", SHORT_DELTAS),
+    ):
+        for contender, runs in raw[scenario].items():
+            sizes_seen = {r["size"] for r in runs}
+            if sizes_seen != {deltas * len(DELTA)}:
+                raise RuntimeError(
+                    f"{scenario}/{contender} read {sizes_seen} characters, "
+                    f"not {deltas * len(DELTA)}: it is not reading the whole reply"
+                )
+    events = sizes.events + 3  # the role chunk, the deltas, the finish chunk, [DONE]
+    for contender, runs in raw["openai_throughput"].items():
+        seconds = statistics.median(r["seconds"] for r in runs)
+        results["openai_throughput"][contender] = {
+            "events_per_s": events / seconds,
+            "text_mb_per_s": sizes.events * len(DELTA.encode()) / seconds / 1e6,
+            "runs": sorted(events / r["seconds"] for r in runs),  # one per process: the spread
+        }
+    for contender, runs in raw["openai_first_text"].items():
+        results["openai_first_text"][contender] = {
+            "ms": statistics.median(r["seconds"] for r in runs) * 1000,
+            "runs": sorted(r["seconds"] * 1000 for r in runs),
         }
     results["imports"] = (
         {m: import_time(m, sizes.import_runs) for m in IMPORTS} if "imports" in scenarios else {}
@@ -196,8 +277,30 @@ def ratios(results: dict[str, Any]) -> dict[str, dict[str, float]]:
     return out
 
 
+def openai_ratios(results: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """OpenAI section: the SDK to openai-python (``peer_*``), and each to raw httpx (``floor_*``).
+
+    Throughput ratios are events/s over events/s (higher is better), time to
+    first text ms over ms (lower is better).
+    """
+    t, f = results["openai_throughput"], results["openai_first_text"]
+    out: dict[str, dict[str, float]] = {}
+    for prefix, against in (("peer", OPENAI_PEER), ("floor", OPENAI_FLOOR)):
+        for contender, other in against.items():
+            row = out.setdefault(contender, {})
+            if contender in t and other in t:
+                row[f"{prefix}_throughput"] = (
+                    t[contender]["events_per_s"] / t[other]["events_per_s"]
+                )
+            if contender in f and other in f:
+                row[f"{prefix}_first_text"] = f[contender]["ms"] / f[other]["ms"]
+    return out
+
+
 def targets(
-    results: dict[str, Any], rows: dict[str, dict[str, float]]
+    results: dict[str, Any],
+    rows: dict[str, dict[str, float]],
+    dialect: dict[str, dict[str, float]] | None = None,
 ) -> list[tuple[str, bool, str]]:
     checks = []
     for contender in ("aura-sync", "aura-asyncio", "aura-trio"):
@@ -230,6 +333,34 @@ def targets(
     if imports.get("aura_sdk") is not None and imports.get("httpx") is not None:
         extra = imports["aura_sdk"] - imports["httpx"]
         checks.append(("import aura_sdk <= import httpx + 25 ms", extra <= 25, f"+{extra:.1f} ms"))
+    for contender, r in (dialect or {}).items():
+        if not contender.startswith("aura"):
+            continue
+        peer, floor = OPENAI_PEER[contender], OPENAI_FLOOR[contender]
+        if "peer_throughput" in r:
+            checks.append(
+                (
+                    f"{contender} throughput >= 1.5x {peer}",
+                    r["peer_throughput"] >= 1.5,
+                    f"{r['peer_throughput']:.3f}x",
+                )
+            )
+        if "peer_first_text" in r:
+            checks.append(
+                (
+                    f"{contender} time to first text <= {peer}",
+                    r["peer_first_text"] <= 1.0,
+                    f"{r['peer_first_text']:.3f}x",
+                )
+            )
+        if "floor_throughput" in r:
+            checks.append(
+                (
+                    f"{contender} throughput >= 0.9x raw httpx ({floor})",
+                    r["floor_throughput"] >= 0.9,
+                    f"{r['floor_throughput']:.3f}x",
+                )
+            )
     return checks
 
 
@@ -238,6 +369,7 @@ def report(
     rows: dict[str, dict[str, float]],
     checks: list[tuple[str, bool, str]],
     command: str,
+    dialect: dict[str, dict[str, float]] | None = None,
 ) -> str:
     t, f, c = results["throughput"], results["first_chunk"], results["concurrent"]
     lines = [
@@ -302,13 +434,83 @@ def report(
     ]
     for module, ms in results["imports"].items():
         lines.append(f"| {module} | {'not installed' if ms is None else f'{ms:.1f}'} |")
+    lines += openai_report(results, dialect or {})
+    if dialect:
+        lines += ["", "![OpenAI dialect](benchmarks-openai.png)"]
     lines += ["", "## Targets", "", "| target | measured | |", "|---|---:|---|"]
     for name, ok, value in checks:
         lines.append(f"| {name} | {value} | {'met' if ok else '**missed**'} |")
     return "\n".join(lines) + "\n"
 
 
-def chart(rows: dict[str, dict[str, float]], path: Path) -> None:
+def openai_report(results: dict[str, Any], dialect: dict[str, dict[str, float]]) -> list[str]:
+    t, f = results["openai_throughput"], results["openai_first_text"]
+    if not t and not f:
+        return []
+
+    def ratio(name: str, key: str) -> str:
+        value = dialect.get(name, {}).get(key)
+        return "" if value is None else f"{value:.3f}x"
+
+    events = results["sizes"]["events"]
+    lines = [
+        "",
+        "## OpenAI dialect: the SDK, openai-python and raw httpx on one SSE stream",
+        "",
+        "The raw server streams as OpenChat's own server does (`data: {json}` events,",
+        "one per HTTP chunk, JSON not ASCII-escaped): a role-only chunk, content deltas of",
+        f"28 characters (about 6 tokens, multibyte: `{DELTA.strip()}`), a finish chunk and",
+        '`data: [DONE]`. `aura-openai-*` is `AuraClient(dialect="openai")` and',
+        '`AsyncAuraClient(dialect="openai")` iterating `client.stream(...)`; `openai-*` is',
+        "openai-python's `chat.completions.create(..., stream=True)` taking",
+        "`choices[0].delta.content` (openai-python runs on httpx2, the others on httpx);",
+        "`httpx-sse-*`, the floor, is raw httpx: `iter_bytes`, a split on blank lines and",
+        "`json.loads` per `data:` event, nothing validated. Ratios compare the same facade:",
+        "sync to sync, asyncio to asyncio, trio to trio. openai-python stops reading at",
+        "`[DONE]` and so drops the connection, opening a new one for each request",
+        "(openai/openai-python#3440); the floor reads the end of the body and reuses it.",
+        "",
+        f"### Throughput ({events:,} content deltas, {events + 3:,} events per stream)",
+        "",
+        "| contender | events/s | text MB/s | ratio to openai-python | ratio to raw httpx |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, row in t.items():
+        lines.append(
+            f"| {name} | {row['events_per_s']:,.0f} | {row['text_mb_per_s']:.2f} | "
+            f"{ratio(name, 'peer_throughput')} | {ratio(name, 'floor_throughput')} |"
+        )
+    lines += [
+        "",
+        f"### Time to first text (short stream: {SHORT_DELTAS} deltas, connection reused if the client can)",
+        "",
+        "| contender | ms | ratio to openai-python | ratio to raw httpx |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, row in f.items():
+        lines.append(
+            f"| {name} | {row['ms']:.3f} | {ratio(name, 'peer_first_text')} | "
+            f"{ratio(name, 'floor_first_text')} |"
+        )
+    return lines
+
+
+Panels = list[tuple[str, str, "float | None"]]
+CHART_PANELS: Panels = [
+    ("throughput", "throughput / raw httpx (higher is better)", 0.95),
+    ("first_chunk", "time to first chunk / raw httpx (lower is better)", 1.05),
+]
+OPENAI_PANELS: Panels = [
+    ("floor_throughput", "OpenAI dialect: throughput / raw httpx (higher is better)", 0.9),
+    ("floor_first_text", "OpenAI dialect: first text / raw httpx (lower is better)", None),
+]
+
+
+def chart(
+    rows: dict[str, dict[str, float]],
+    path: Path,
+    panels: Panels = CHART_PANELS,
+) -> None:
     """Ratios to raw httpx: throughput (higher is better), first chunk (lower is better)."""
     import matplotlib
 
@@ -316,27 +518,33 @@ def chart(rows: dict[str, dict[str, float]], path: Path) -> None:
     import matplotlib.pyplot as plt
     import matplotlib.ticker
 
-    panels = [
-        ("throughput", "throughput / raw httpx (higher is better)", 0.95),
-        ("first_chunk", "time to first chunk / raw httpx (lower is better)", 1.05),
-    ]
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
     for ax, (key, title, target) in zip(axes, panels):
         names = [n for n in rows if key in rows[n]]
         values = [rows[n][key] for n in names]
+        if not values:
+            continue
         colors = ["#4c72b0" if n.startswith("aura") else "#999999" for n in names]
         ax.barh(names, values, color=colors)
         ax.axvline(1.0, color="black", linewidth=0.8)
-        ax.axvline(target, color="#c44e52", linestyle="--", linewidth=0.8, label=f"target {target}")
+        if target is not None:
+            ax.axvline(
+                target, color="#c44e52", linestyle="--", linewidth=0.8, label=f"target {target}"
+            )
         ax.set_xscale("log")
         ax.set_xticks(
-            [t for t in (0.25, 0.5, 1, 2, 4, 8) if min(values) / 1.5 < t < max(values) * 1.5]
+            [
+                t
+                for t in (0.0625, 0.125, 0.25, 0.5, 1, 2, 4, 8)
+                if min(values) / 1.5 < t < max(values) * 1.5
+            ]
         )
         ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%gx"))
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.invert_yaxis()
         ax.set_title(title, fontsize=10)
-        ax.legend(fontsize=8, loc="lower right")
+        if target is not None:
+            ax.legend(fontsize=8, loc="lower right")
         for index, value in enumerate(values):
             ax.text(value, index, f" {value:.3f}x", va="center", fontsize=8)
     fig.tight_layout()
@@ -359,15 +567,18 @@ def main(argv: list[str] | None = None) -> int:
     sizes = SMOKE if args.smoke else FULL
     results = run(sizes, tuple(args.only))
     rows = ratios(results)
-    checks = targets(results, rows)
+    dialect = openai_ratios(results)
+    checks = targets(results, rows, dialect)
     args.out.mkdir(parents=True, exist_ok=True)
     command = "make bench" if not args.smoke else "python -m benchmarks --smoke"
-    text = report(results, rows, checks, command)
+    text = report(results, rows, checks, command, dialect)
     (args.out / "benchmarks.md").write_text(text)
     (args.out / "benchmarks.json").write_text(
-        json.dumps({"results": results, "ratios": rows}, indent=2)
+        json.dumps({"results": results, "ratios": rows, "openai_ratios": dialect}, indent=2)
     )
     chart(rows, args.out / "benchmarks.png")
+    if dialect:
+        chart(dialect, args.out / "benchmarks-openai.png", OPENAI_PANELS)
     print(text)
     if args.smoke:
         return 0

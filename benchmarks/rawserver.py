@@ -2,12 +2,16 @@
 
 It runs in its own process, so that it never competes with the client being
 measured for the interpreter, and it is measured on its own (its ceiling) to
-show it is not the bottleneck. Three ports, one per scenario:
+show it is not the bottleneck. One port per scenario:
 
 - ``long``: a long reply of small chunks with multibyte characters;
 - ``short``: a short reply (time to first chunk);
 - ``hold``: the first chunk at once, the rest once ``hold`` requests are waiting
-  (so that that many streams are open at the same time).
+  (so that that many streams are open at the same time);
+- ``sse-long`` and ``sse-short``: the OpenAI dialect as OpenChat's own server
+  streams it (``openchat-protocol.md``): one ``data: {json}`` event per HTTP
+  chunk, a role-only first chunk, content deltas of about 6 tokens, a finish
+  chunk with empty content, then ``data: [DONE]``; JSON not ASCII-escaped.
 """
 
 from __future__ import annotations
@@ -19,6 +23,12 @@ from functools import partial
 
 PIECE = "Aura ✓ café 🙂 ".encode()  # 20 bytes, 14 characters: 1-, 2-, 3- and 4-byte UTF-8
 HEAD = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n"
+SSE_HEAD = (
+    b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\n"
+    b"transfer-encoding: chunked\r\n\r\n"
+)
+# One content delta: 28 characters, 39 bytes, about 6 tokens (OpenChat's --stream-period).
+DELTA = "Aura café ✓ 🙂 naïve 日本 and "
 
 
 def chunked(chunks: list[bytes]) -> bytes:
@@ -27,6 +37,26 @@ def chunked(chunks: list[bytes]) -> bytes:
 
 def long_chunks(count: int) -> list[bytes]:
     return [PIECE] * count
+
+
+def sse_event(delta: dict[str, str], finish: str | None = None) -> bytes:
+    """One chunk as OpenChat's server writes it (pydantic's ``.json(ensure_ascii=False)``)."""
+    chunk = {
+        "id": "cmpl-3f6b0c0e2a2b4d59a1c8d1f0e4b7a9c2",
+        "model": "openchat_3.6",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+    return b"data: " + json.dumps(chunk, ensure_ascii=False).encode() + b"\n\n"
+
+
+def sse_events(count: int) -> list[bytes]:
+    """A whole streamed reply: role, ``count`` content deltas, finish, ``[DONE]``."""
+    return [
+        sse_event({"role": "assistant"}),
+        *[sse_event({"content": DELTA})] * count,
+        sse_event({"content": ""}, "stop"),
+        b"data: [DONE]\n\n",
+    ]
 
 
 class Answer(asyncio.Protocol):
@@ -63,7 +93,9 @@ class Server:
         self.mode = mode
         self.hold = hold
         self.waiting: list[Answer] = []
-        if mode == "long":
+        if mode.startswith("sse"):
+            self.whole = SSE_HEAD + chunked(sse_events(chunks))
+        elif mode == "long":
             self.whole = HEAD + chunked(long_chunks(chunks))
         elif mode == "short":
             self.whole = HEAD + chunked([PIECE, PIECE, PIECE])
@@ -85,12 +117,13 @@ class Server:
                 other.transport.write(self.rest)
 
 
-async def main(chunks: int, hold: int) -> None:
+async def main(chunks: int, hold: int, events: int) -> None:
     loop = asyncio.get_running_loop()
     ports = {}
     servers = []
-    for mode in ("long", "short", "hold"):
-        state = Server(mode, chunks if mode == "long" else 8, hold)
+    sizes = {"long": chunks, "short": 8, "hold": 8, "sse-long": events, "sse-short": 3}
+    for mode, size in sizes.items():
+        state = Server(mode, size, hold)
         server = await loop.create_server(partial(Answer, state), "127.0.0.1", 0, backlog=4096)
         servers.append(server)
         ports[mode] = server.sockets[0].getsockname()[1]
@@ -99,4 +132,4 @@ async def main(chunks: int, hold: int) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]), int(sys.argv[2])))
+    asyncio.run(main(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])))

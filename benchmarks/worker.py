@@ -18,6 +18,7 @@ import httpx
 
 from aura_sdk import AsyncAuraClient, AuraClient, Timeout, user
 from aura_sdk._http import DEFAULT_LIMITS
+from benchmarks import openai_worker
 
 HI = [user("Hi")]
 TIMEOUT = Timeout(connect=30, response=60, read=60, write=30, pool=120)
@@ -323,7 +324,13 @@ def concurrent(contender: str, url: str, params: dict[str, Any]) -> dict[str, An
     return out
 
 
-SCENARIOS = {"throughput": throughput, "first_chunk": first_chunk, "concurrent": concurrent}
+SCENARIOS = {
+    "throughput": throughput,
+    "first_chunk": first_chunk,
+    "concurrent": concurrent,
+    "openai_throughput": openai_worker.throughput,
+    "openai_first_text": openai_worker.first_text,
+}
 
 if __name__ == "__main__":
     scenario, contender, url, params = (

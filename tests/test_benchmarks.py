@@ -44,3 +44,32 @@ def test_benchmark_smoke_run_produces_the_report(tmp_path: Path) -> None:
         assert row["kib_per_stream"] > 0
     assert data["imports"]["httpx"] > 0
     assert data["imports"]["aura_sdk"] > 0
+
+    # The OpenAI-dialect section: every contender read the same stream to its end (the
+    # harness checks the characters each one saw), and the targets are the ones agreed.
+    assert "## OpenAI dialect" in report
+    assert (tmp_path / "benchmarks-openai.png").stat().st_size > 1000
+    dialect = {
+        f"{who}-{facade}"
+        for who in ("aura-openai", "openai", "httpx-sse")
+        for facade in ("sync", "asyncio", "trio")
+    }
+    assert set(data["openai_throughput"]) == dialect
+    assert set(data["openai_first_text"]) == dialect
+    for row in data["openai_throughput"].values():
+        assert row["events_per_s"] > 0
+    for row in data["openai_first_text"].values():
+        assert row["ms"] > 0
+    ratios = json.loads((tmp_path / "benchmarks.json").read_text())["openai_ratios"]
+    for facade in ("sync", "asyncio", "trio"):
+        assert set(ratios[f"aura-openai-{facade}"]) == {
+            "peer_throughput",
+            "peer_first_text",
+            "floor_throughput",
+            "floor_first_text",
+        }
+        assert f"| aura-openai-{facade} throughput >= 1.5x openai-{facade} |" in report
+        assert f"| aura-openai-{facade} time to first text <= openai-{facade} |" in report
+        assert (
+            f"| aura-openai-{facade} throughput >= 0.9x raw httpx (httpx-sse-{facade}) |" in report
+        )
