@@ -180,6 +180,19 @@ class SSEDecoder:
             raise AuraUsageError("SSEDecoder.feed() after close()")
         if not data:
             return []
+        if (
+            data[-2:] == b"\n\n"
+            and data.startswith(b"data: ")
+            and data.count(b"\n") == 2
+            and not (self._tail or self._data or self._skip_lf or self._start or self._size)
+            and not (self._event or self._event_retry is not None)
+            and b"\r" not in data
+            and len(data) - 2 <= self._limit
+        ):
+            # The usual chunk of a chat stream: one whole ``data:`` event, in a
+            # decoder between events. The general path gives the same event.
+            self._last_id = self._id
+            return [ServerSentEvent(data[6:-2].decode("utf-8", "replace"), "message", self._id)]
         if self._skip_lf:
             self._skip_lf = False
             if data[0] == 0x0A:
