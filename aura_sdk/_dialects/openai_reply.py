@@ -156,9 +156,21 @@ class EventReply(Reply):
         if self._consumed + size > self._cap:
             raise self._too_large(data)
         if self._strict:
+            consumed = self._consumed
             try:
                 UTF8Decoder.decode(self, data)  # counts the bytes; raises on invalid UTF-8
             except AuraDecodeError as exc:
+                # The events complete before the bad byte were received whole: their
+                # text is kept (and a reply they end, by [DONE] or a stop string,
+                # is no error), wherever the chunk boundaries fell.
+                good = data[: max(exc.position - consumed, 0)]
+                try:
+                    text = self._texts(self._sse.feed(good)) if good else ""
+                except ResponseTooLargeError:  # an event past the cap: the bad byte is the news
+                    text = ""
+                if self.ended:
+                    self._consumed += size
+                    return text
                 self._release()
                 exc.text = self.text
                 raise
