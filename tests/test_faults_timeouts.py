@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -43,6 +43,15 @@ CASES = [
         max_retries=NO_WAIT,  # text was handed out: never retried
     ),
     Case(
+        "stall-right-after-the-status-line",  # openai: after the role chunk
+        (Fault(chunks=(b"Hello",), stall_after=0),),
+        StreamTimeoutError,
+        text="",
+        limit="read",
+        timeout=Timeout(read=0.3),
+        max_retries=NO_WAIT,  # the status line came: never retried
+    ),
+    Case(
         "idle-limit-is-not-the-status-limit",
         (Fault(chunks=(b"a", b"b"), stall_after=1),),
         StreamTimeoutError,
@@ -78,12 +87,14 @@ CASES = [
 
 
 @pytest.fixture
-def server(aura_server_factory: type[AuraServer]) -> AuraServer:
+def server(aura_server_factory: Callable[..., AuraServer], dialect: str) -> AuraServer:
     # Paced, so that the "total" case streams for longer than its deadline.
-    return aura_server_factory(pace=0.02, fault=Fault(chunks=(b"Hello", b", world")))
+    return aura_server_factory(
+        dialect=dialect, pace=0.02, fault=Fault(chunks=(b"Hello", b", world"))
+    )
 
 
-test_sync, test_async = fault_tests(CASES)
+test_sync, test_async, test_table = fault_tests(CASES)
 
 
 def test_total_while_streaming_keeps_what_arrived(server: AuraServer) -> None:
