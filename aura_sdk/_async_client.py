@@ -137,7 +137,9 @@ class AsyncAuraClient(BaseClient):
     async def models(self, *, timeout: float | Timeout | None = None) -> list[Model]:
         """The models the server offers (Aura: ``POST /api/models``; OpenAI: ``GET /models``)."""
         budget = Budget(self._timeout(timeout))
-        response, _ = await self._open(self._dialect.models_request(self._config), budget)
+        response, _ = await self._open(
+            self._dialect.models_request(self._config), budget, reply=False
+        )
         buffer = BodyBuffer(self._max_response_bytes, self._config.api_key)
         chunks = _aiter_bytes(response, buffer.limit)
         try:
@@ -195,8 +197,14 @@ class AsyncAuraClient(BaseClient):
             with anyio.move_on_after(_CLOSE_GRACE, shield=True):
                 await _aclose(chunks, response)
 
-    async def _open(self, spec: RequestSpec, budget: Budget) -> tuple[httpx.Response, int]:
-        """Send ``spec`` until a success status arrives; retries as the policy says."""
+    async def _open(
+        self, spec: RequestSpec, budget: Budget, *, reply: bool = True
+    ) -> tuple[httpx.Response, int]:
+        """Send ``spec`` until a success status arrives; retries as the policy says.
+
+        ``reply``: a chat reply, whose success head the dialect classifies (a
+        ``200`` may hold an error); else any success is the answer.
+        """
         self._check_open()
         self._check_loop()
         await self._reap()
@@ -219,8 +227,8 @@ class AsyncAuraClient(BaseClient):
             else:
                 if response is None:  # the scope's deadline passed
                     error = timeout_error(budget, "response")
-                elif response.is_success and self._dialect.streams(
-                    response.headers.get("content-type", "")
+                elif response.is_success and (
+                    not reply or self._dialect.streams(response.headers.get("content-type", ""))
                 ):
                     attempts.succeeded(response.status_code)
                     set_body_timeout(response, budget)

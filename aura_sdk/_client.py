@@ -118,7 +118,7 @@ class AuraClient(BaseClient):
     def models(self, *, timeout: float | Timeout | None = None) -> list[Model]:
         """The models the server offers (Aura: ``POST /api/models``; OpenAI: ``GET /models``)."""
         budget = Budget(self._timeout(timeout))
-        response, _ = self._open(self._dialect.models_request(self._config), budget)
+        response, _ = self._open(self._dialect.models_request(self._config), budget, reply=False)
         buffer = BodyBuffer(self._max_response_bytes, self._config.api_key)
         with _closing(response):
             try:
@@ -152,8 +152,14 @@ class AuraClient(BaseClient):
     def _http_closed(self) -> bool:
         return self._http.is_closed
 
-    def _open(self, spec: RequestSpec, budget: Budget) -> tuple[httpx.Response, int]:
-        """Send ``spec`` until a success status arrives; retries as the policy says."""
+    def _open(
+        self, spec: RequestSpec, budget: Budget, *, reply: bool = True
+    ) -> tuple[httpx.Response, int]:
+        """Send ``spec`` until a success status arrives; retries as the policy says.
+
+        ``reply``: a chat reply, whose success head the dialect classifies (a
+        ``200`` may hold an error); else any success is the answer.
+        """
         self._check_open()
         attempts = self._attempts(spec, budget)
         while True:
@@ -173,8 +179,8 @@ class AuraClient(BaseClient):
                 if clock.passed():  # a caller's http_client bounds each read, not the head
                     response.close()
                     error = timeout_error(budget, "response")
-                elif response.is_success and self._dialect.streams(
-                    response.headers.get("content-type", "")
+                elif response.is_success and (
+                    not reply or self._dialect.streams(response.headers.get("content-type", ""))
                 ):
                     attempts.succeeded(response.status_code)
                     set_body_timeout(response, budget)

@@ -145,7 +145,9 @@ def phrase(status: int) -> str:
 
 _CONTEXT = re.compile(
     r"context[ _-]?(?:length|window|size)|maximum context|prompt is too long|"
-    r"too many tokens|reduce the length of the messages",
+    r"too many tokens|reduce the length of the messages|"
+    # OpenChat's server without max_tokens: the prompt left no room ("got -51809").
+    r"max_tokens must be at least 1, got -\d",
     re.IGNORECASE,
 )
 

@@ -196,6 +196,12 @@ def _parser() -> argparse.ArgumentParser:
         "--pace", type=_pace, default=0.03, help="seconds between two streamed words"
     )
     dialect_option(serve)
+    serve.add_argument(
+        "--enable-sys-prompt",
+        action="store_true",
+        help="openai dialect: keep the system message, as OpenChat's server started with "
+        "this flag does (by default it drops it, as OpenChat's does)",
+    )
     return parser
 
 
@@ -238,7 +244,11 @@ def _client(args: argparse.Namespace) -> Iterator[AuraClient]:
         if args.local:
             from .server import AuraServer
 
-            server = AuraServer(pace=0.02, dialect=client.dialect)
+            # OpenChat's server drops system messages unless started with
+            # --enable-sys-prompt: the local one is, so --system shows.
+            server = AuraServer(
+                pace=0.02, dialect=client.dialect, enable_sys_prompt=client.dialect == "openai"
+            )
             client.close()
             base_url = stack.enter_context(server).base_url
             client = AuraClient(base_url=base_url, model=model, dialect=args.dialect, **options)
@@ -405,7 +415,15 @@ def _serve(args: argparse.Namespace, err: TextIO) -> int:
     from .server._server import url_host
 
     dialect = resolve_dialect(args.dialect, os.environ).name
-    server = AuraServer(host=args.host, port=args.port, pace=args.pace, dialect=dialect)
+    if args.enable_sys_prompt and dialect != "openai":
+        raise _UsageError("--enable-sys-prompt is OpenChat's flag: only with --dialect openai")
+    server = AuraServer(
+        host=args.host,
+        port=args.port,
+        pace=args.pace,
+        dialect=dialect,
+        enable_sys_prompt=args.enable_sys_prompt,
+    )
     interrupted = False
     failure: list[Exception] = []
 

@@ -75,6 +75,7 @@ class Aura:
             api_key=kwargs.get("api_key"),
             proxy=proxy,
             timeout=_timeout(kwargs.get("timeout"), kwargs.get("stream_timeout")),
+            dialect="aura",  # the seed's protocol, whatever $AURA_DIALECT says
         )
         # Nothing is sent until the first iteration, so an unused client holds no connection.
         stream = client.stream(

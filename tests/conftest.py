@@ -39,3 +39,4 @@ def _no_aura_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never pick up a developer's AURA_* settings."""
     monkeypatch.delenv("AURA_BASE_URL", raising=False)
     monkeypatch.delenv("AURA_API_KEY", raising=False)
+    monkeypatch.delenv("AURA_DIALECT", raising=False)

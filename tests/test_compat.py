@@ -90,6 +90,16 @@ async def test_base_url_from_environment(
 
 
 @pytest.mark.anyio
+async def test_the_seed_protocol_whatever_aura_dialect_says(
+    server: AuraServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AURA_DIALECT", "openai")  # for the user's other clients
+    monkeypatch.setenv("AURA_BASE_URL", server.base_url)
+    assert [c async for c in Aura.create_async_generator("m", MESSAGES)] == ["Hello", ", world"]
+    assert server.requests[-1].path == "/api/chat"
+
+
+@pytest.mark.anyio
 async def test_extra_message_keys_are_dropped_and_errors_typed(server: AuraServer) -> None:
     messages = [{"role": "user", "content": "Hi", "name": "me"}]
     server.script(Fault(chunks=(b"cut",), drop_after=1))

@@ -22,6 +22,7 @@ from aura_sdk import (
     RateLimitError,
     ResponseTooLargeError,
     StreamInterruptedError,
+    UnprocessableEntityError,
     system,
     user,
 )
@@ -452,7 +453,7 @@ OPENCHAT_401 = json.dumps(
             400,
             "Bad Request",
             '{"object":"error","message":"max_tokens must be at least 1, got -12.","code":400}',
-            BadRequestError,
+            ContextLengthError,
             "max_tokens must be at least 1",
         ),
         (
@@ -463,14 +464,27 @@ OPENCHAT_401 = json.dumps(
             "maximum context length is 4096",
         ),
         (500, "Internal Server Error", "Internal Server Error", InternalServerError, "500"),
-        (422, "Unprocessable Entity", '{"detail":"field required"}', Exception, "field required"),
+        (
+            400,
+            "Bad Request",
+            '{"object":"error","message":"max_tokens must be at least 1, got 0.","code":400}',
+            BadRequestError,
+            "got 0",
+        ),
+        (
+            422,
+            "Unprocessable Entity",
+            '{"detail":"field required"}',
+            UnprocessableEntityError,
+            "field required",
+        ),
     ],
 )
 def test_every_error_shape(
     code: int, reason: str, text: str, cls: type[Exception], needle: str
 ) -> None:
     exc = status(code, reason, text)
-    assert isinstance(exc, cls)
+    assert type(exc) is cls
     assert needle in str(exc)
 
 

@@ -6,7 +6,8 @@ pydantic model refuses is an unhandled exception: ``500 text/plain``, not
 FastAPI's 422. Its quirks are kept on purpose (``stop`` ignored, system
 messages dropped, the overflow answered ``200`` with a JSON array, chunks with no
 ``object`` or ``created``): the SDK must survive the real server, so the
-emulator must be as awkward. ``docs``: ``/work/shared/openchat-protocol.md``.
+emulator must be as awkward. Sources: ochat's ``openai_api_server.py``,
+``openai_api_protocol.py`` and ``async_tokenizer.py``, and vLLM's ``SamplingParams``.
 
 Tokens are counted as about four characters each (``_protocol._tokens``); the
 context is OpenChat's 8192 tokens.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import codecs
 import json
 import math
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -409,8 +411,6 @@ def _completion(request: ChatRequest, reply: _Reply, prompt_tokens: int, fault: 
 
 
 def _now() -> int:
-    import time
-
     return int(time.time())
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Iterable
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import anyio
@@ -35,6 +35,8 @@ from ._responder import LocalResponder, to_utf8
 
 if TYPE_CHECKING:
     from typing_extensions import Self
+
+    from .._dialects import DialectName
 
 __all__ = ["DEFAULT_MAX_RECORDED", "DIALECTS", "AuraServer", "RecordedRequest", "url_host"]
 
@@ -121,7 +123,11 @@ class AuraServer:
     checked as ``Authorization: Bearer KEY`` (none, or empty: no check),
     ``models`` defaults to ``openchat_3.6``, ``openchat_3.5`` and its alias
     ``openchat_v3.2_mistral``, and ``enable_sys_prompt=True`` is OpenChat's
-    ``--enable-sys-prompt`` (system messages are dropped without it).
+    ``--enable-sys-prompt`` (system messages are dropped without it). ``pace``
+    is the pause per word of the reply in both dialects: there, each delta of six
+    words waits six times ``pace``. A ``Fault`` field only the openai dialect can
+    send (``sse``, ``error_event``...) is a ``ValueError`` in the aura dialect.
+
     A bad setting (a port out of range, a NaN ``pace``, ``api_keys`` given as one
     str) raises ``ValueError`` or ``TypeError`` here, not when it starts.
 
@@ -141,7 +147,7 @@ class AuraServer:
         api_keys: Collection[str] | None = None,
         fault: Fault | None = None,
         max_recorded: int = DEFAULT_MAX_RECORDED,
-        dialect: Literal["aura", "openai"] = "aura",
+        dialect: DialectName = "aura",
         enable_sys_prompt: bool = False,
     ) -> None:
         count: object = max_recorded

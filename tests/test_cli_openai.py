@@ -1,0 +1,136 @@
+"""``aura`` in the OpenAI-compatible dialect, end to end: real subprocesses, a real server."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+
+import pytest
+
+from aura_sdk.server import AuraServer, Fault
+from tests.test_cli import TIMEOUT, aura
+
+
+@pytest.fixture
+def server(aura_server_factory: Callable[..., AuraServer]) -> AuraServer:
+    return aura_server_factory(dialect="openai", enable_sys_prompt=True)
+
+
+def test_chat_streams_the_reply(server: AuraServer) -> None:
+    result = aura(
+        "chat", "--dialect", "openai", "--base-url", server.base_url, "--system", "Be brief.", "hi"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "You said: “hi”" in result.stdout
+    assert "Your system prompt says: “Be brief.”" in result.stdout
+    assert result.stderr == ""
+    body = server.requests[-1].json()
+    assert server.requests[-1].path == "/v1/chat/completions"
+    assert "max_tokens" not in body  # the dialect's default: none
+    assert body["messages"][0] == {"role": "system", "content": "Be brief."}
+
+
+def test_the_dialect_from_the_environment(server: AuraServer) -> None:
+    result = aura("chat", "hi", env={"AURA_DIALECT": "openai", "AURA_BASE_URL": server.base_url})
+    assert result.returncode == 0, result.stderr
+    assert "You said: “hi”" in result.stdout
+
+
+def test_a_reply_cut_at_max_tokens_says_so_on_stderr(server: AuraServer) -> None:
+    result = aura(
+        "chat", "--dialect", "openai", "--base-url", server.base_url, "--max-tokens", "3", "hi"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "[length]" not in result.stdout  # stdout holds only the reply
+    assert result.stderr == "aura: the reply ended: [length]\n"
+    assert server.requests[-1].json()["max_tokens"] == 3
+
+
+def test_stop_strings(server: AuraServer) -> None:
+    result = aura(
+        "chat", "--dialect", "openai", "--base-url", server.base_url,
+        "--stop", "emulator", "--stop", "never", "hi",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "Hello! I am the local Aura \n"
+    assert result.stderr == "aura: the reply ended: [stop]\n"
+    assert server.requests[-1].json()["stop"] == ["emulator", "never"]
+
+
+def test_stop_is_refused_in_the_aura_dialect(aura_server: AuraServer) -> None:
+    result = aura("chat", "--base-url", aura_server.base_url, "--stop", "x", "hi")
+    assert result.returncode == 2
+    assert "stop: openchat-ui's request has no such field" in result.stderr
+    assert aura_server.requests == []
+
+
+def test_a_conversation_marks_why_replies_ended(server: AuraServer) -> None:
+    server.script(
+        Fault(chunks=(b"no end",), finish_reason=None),  # [DONE] without a finish_reason
+        Fault(chunks=(b"part one ", b"part two"), drop_after=1),  # breaks off
+    )
+    result = aura(
+        "chat", "--dialect", "openai", "--base-url", server.base_url, "--stop", "emulator",
+        stdin="first\nsecond\nthird\n",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:2] == ["no end", "[incomplete]"]
+    assert lines[2] == "part one  [interrupted]"
+    assert lines[3:] == ["Hello! I am the local Aura ", "[stop]"]
+    assert "aura: error: reply interrupted after 9 characters" in result.stderr
+    # The partial reply stays in the history, so the conversation goes on from it.
+    third = server.requests[-1].json()["messages"]
+    assert [m["content"] for m in third[-3:]] == ["second", "part one ", "third"]
+
+
+def test_local_speaks_the_dialect() -> None:
+    result = aura("chat", "--local", "--dialect", "openai", "--system", "Be a guide.", "hello")
+    assert result.returncode == 0, result.stderr
+    assert "You said: “hello”" in result.stdout
+    assert "Your system prompt says: “Be a guide.”" in result.stdout
+
+
+def test_models(server: AuraServer) -> None:
+    result = aura("models", "--dialect", "openai", "--base-url", server.base_url)
+    assert result.returncode == 0, result.stderr
+    assert "openchat_3.6\tOpenChat 3.6 (latest)" in result.stdout.splitlines()
+
+
+def test_a_missing_v1_is_named(server: AuraServer) -> None:
+    result = aura("chat", "--dialect", "openai", "--base-url", server.root_url, "hi")
+    assert result.returncode == 1
+    assert f"try base_url='{server.root_url}/v1'" in result.stderr
+
+
+@pytest.mark.parametrize("flag", [[], ["--enable-sys-prompt"]])
+def test_serve_the_openai_dialect_then_chat_from_a_second_process(flag: list[str]) -> None:
+    command = [sys.executable, "-m", "aura_sdk", "serve", "--dialect", "openai", "--port", "0"]
+    with subprocess.Popen(
+        [*command, "--pace", "0", *flag], stderr=subprocess.PIPE, text=True
+    ) as serve:
+        assert serve.stderr is not None
+        try:
+            line = serve.stderr.readline()
+            match = re.search(r"http://127\.0\.0\.1:\d+/v1", line)
+            assert match, line
+            result = aura(
+                "chat", "--dialect", "openai", "--base-url", match.group(0), "--system", "S", "far"
+            )
+            assert result.returncode == 0, result.stderr
+            assert "You said: “far”" in result.stdout
+            kept = "Your system prompt says: “S”" in result.stdout
+            assert kept == bool(flag)  # OpenChat's server drops it unless told not to
+            serve.send_signal(signal.SIGINT)
+            assert serve.wait(timeout=TIMEOUT) == 130
+        finally:
+            serve.kill()
+
+
+def test_enable_sys_prompt_needs_the_openai_dialect() -> None:
+    result = aura("serve", "--enable-sys-prompt", "--port", "0")
+    assert result.returncode == 2
+    assert "--enable-sys-prompt is OpenChat's flag" in result.stderr
