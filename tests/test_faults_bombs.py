@@ -19,7 +19,7 @@ import sys
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +91,7 @@ ZERO = event(b"zero ")
 ZEROS_EVENTS = (CAP - len(ROLE)) // len(ZERO)  # the events whole within the cap
 
 
-@lru_cache(maxsize=None)
+@cache
 def _event_bomb() -> bytes:
     """16 MiB of events (16 times the cap), gzipped to some 50 KiB."""
     import gzip
@@ -99,7 +99,7 @@ def _event_bomb() -> bytes:
     return gzip.compress(ROLE + ZERO * ((16 << 20) // len(ZERO)) + DONE, compresslevel=6)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _huge_event() -> bytes:
     return _gzip(ROLE + event(b"Hel") + event(b"x" * (2 * CAP), "stop") + DONE)
 
