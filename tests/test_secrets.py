@@ -212,6 +212,13 @@ def _models_echo(peer: Peer) -> None:
 SSE = {"Content-Type": "text/event-stream"}
 
 
+def _error_event_echo(peer: Peer) -> None:
+    # vLLM's mid-stream error, quoting the key, raw and \u-escaped.
+    message = _echoed(peer).encode() + b" " + _escaped(peer)
+    error = b'data: {"error": {"message": "bad key ' + message + b'", "code": 401}}\n\n'
+    peer.send(head("200 OK", SSE) + chunked(ROLE, error))
+
+
 def _invalid_event_echo(peer: Peer) -> None:
     peer.send(
         head("200 OK", SSE) + chunked(ROLE, b"data: {not json " + _echoed(peer).encode() + b"\n\n")
@@ -252,6 +259,7 @@ ECHOES = [
     Echo("models-body", _models_echo, APIResponseValidationError, "models"),
     Echo("models-reason-phrase", _reason_and_headers, InternalServerError, "models"),
     # Only the openai dialect reads errors inside a 200.
+    Echo("error-event", _error_event_echo, AuthenticationError, dialects=OPENAI),
     Echo("invalid-event", _invalid_event_echo, APIResponseValidationError, dialects=OPENAI),
     Echo("json-error-in-a-200", _json_200_echo, InternalServerError, dialects=OPENAI),
     Echo("overflow-array", _overflow_echo, BadRequestError, dialects=OPENAI),
