@@ -376,12 +376,16 @@ def test_a_gone_clients_secrets_stop_being_masked() -> None:
     assert scrub("sk-transient-secret") == "sk-transient-secret"
 
 
-@pytest.mark.parametrize("stdin", [None, "hi\n"], ids=["one-shot", "interactive"])
-def test_the_cli_prints_no_echoed_secret(stdin: str | None) -> None:
+@pytest.mark.parametrize(
+    ("dialect", "stdin"),
+    [("aura", None), ("aura", "hi\n"), ("openai", None)],
+    ids=["one-shot", "interactive", "openai-one-shot"],
+)
+def test_the_cli_prints_no_echoed_secret(dialect: str, stdin: str | None) -> None:
     """``aura chat`` against an echoing server, with ``AURA_LOG=debug``: nothing shows."""
     with hostile(_reason_and_headers) as server:
-        url = _url(server)
-        args = [url, "hi"] if stdin is None else [url]
+        url = _url(server, dialect)
+        args = [url, "--dialect", dialect] + (["hi"] if stdin is None else [])
         result = subprocess.run(
             [sys.executable, "-m", "aura_sdk", "chat", "--base-url", *args],
             input=stdin,
@@ -391,12 +395,13 @@ def test_the_cli_prints_no_echoed_secret(stdin: str | None) -> None:
             timeout=60,
             check=False,
         )
-    _assert_sent(server)
+    _assert_sent(server, dialect)
     shown = result.stdout + result.stderr
-    assert "500 ***" in shown  # the error was printed, masked
+    # The error was printed, masked (the openai echo is the whole "Bearer KEY").
+    assert ("500 ***" if dialect == "aura" else "500 Bearer ***") in shown
     if stdin is not None:
         assert f"Chatting with {url.replace(PASSWORD, '***')}" in shown
-    for secret in _secrets():
+    for secret in _secrets(dialect):
         assert secret not in shown
 
 
