@@ -12,11 +12,25 @@ from aura_sdk import (
     StreamInterruptedError,
 )
 from aura_sdk.server import AuraServer, Fault
-from tests._harness import DONE, HI, NO_WAIT, ROLE, Absent, Case, event, fault_tests, sse_bytes
+from tests._harness import (
+    DIALECTS,
+    DONE,
+    HI,
+    NO_WAIT,
+    ROLE,
+    Absent,
+    Case,
+    event,
+    fault_tests,
+    sse_bytes,
+)
 
 # The first 64 bytes of the aura reply, and an SSE body whose cap falls inside its third event.
 CAPPED = (ROLE, event("Aura ✓ ".encode()), event("café 🙂 ".encode()), event(b"more"), DONE)
 INCLUSIVE = (ROLE, event(b"x" * 64, "stop"), DONE)
+
+# The tests below meet the body mid-stream: in both dialects.
+both = pytest.mark.parametrize("dialect", DIALECTS)
 
 CASES = [
     Case(
@@ -162,9 +176,10 @@ CASES = [
 test_sync, test_async, test_table = fault_tests(CASES)
 
 
+@both
 def test_sync_chat_raises_with_the_partial_reply(server: AuraServer) -> None:
     server.script(Fault(chunks=(b"Hel", b"lo"), drop_after=1))
-    with AuraClient(base_url=server.base_url) as client:
+    with AuraClient(base_url=server.base_url, dialect=server.dialect) as client:
         with pytest.raises(StreamInterruptedError) as info:
             client.chat(HI)
     assert info.value.text == "Hel"
@@ -172,17 +187,19 @@ def test_sync_chat_raises_with_the_partial_reply(server: AuraServer) -> None:
 
 
 @pytest.mark.anyio
+@both
 async def test_async_chat_raises_with_the_partial_reply(server: AuraServer) -> None:
     server.script(Fault(chunks=(b"Hel", b"lo"), drop_after=1))
-    async with AsyncAuraClient(base_url=server.base_url) as client:
+    async with AsyncAuraClient(base_url=server.base_url, dialect=server.dialect) as client:
         with pytest.raises(StreamInterruptedError) as info:
             await client.chat(HI)
     assert info.value.text == "Hel"
 
 
+@both
 def test_stream_text_matches_the_error_text(server: AuraServer) -> None:
     server.script(Fault(chunks=(b"a", b"b", b"c"), drop_after=2))
-    with AuraClient(base_url=server.base_url) as client:
+    with AuraClient(base_url=server.base_url, dialect=server.dialect) as client:
         stream = client.stream(HI)
         seen = []
         with pytest.raises(StreamInterruptedError) as info:

@@ -10,7 +10,10 @@ import pytest
 
 from aura_sdk import APITimeoutError, AsyncAuraClient, AuraClient, StreamTimeoutError, Timeout
 from aura_sdk.server import AuraServer, Fault
-from tests._harness import ANSWER, FAST, HI, NO_WAIT, OK, Case, fault_tests
+from tests._harness import ANSWER, DIALECTS, FAST, HI, NO_WAIT, OK, Case, fault_tests
+
+# The tests below meet the body mid-stream: in both dialects.
+both = pytest.mark.parametrize("dialect", DIALECTS)
 
 CASES = [
     Case(
@@ -97,9 +100,12 @@ def server(aura_server_factory: Callable[..., AuraServer], dialect: str) -> Aura
 test_sync, test_async, test_table = fault_tests(CASES)
 
 
+@both
 def test_total_while_streaming_keeps_what_arrived(server: AuraServer) -> None:
     server.script(Fault(chunks=(b"x",) * 50))
-    with AuraClient(base_url=server.base_url, timeout=Timeout(total=0.3)) as client:
+    with AuraClient(
+        base_url=server.base_url, dialect=server.dialect, timeout=Timeout(total=0.3)
+    ) as client:
         with pytest.raises(StreamTimeoutError) as info:
             client.chat(HI)
     assert 1 <= len(info.value.text) < 50
@@ -144,12 +150,19 @@ async def test_async_connect_timeout(unanswered_port: int) -> None:
     assert info.value.limit == "connect"
 
 
+@both
 def test_sync_pool_timeout(server: AuraServer) -> None:
     import httpx
 
     server.script(Fault(chunks=(b"a", b"b"), stall_after=1))
     with httpx.Client(limits=httpx.Limits(max_connections=1)) as http:
-        client = AuraClient(base_url=server.base_url, http_client=http, timeout=FAST, max_retries=0)
+        client = AuraClient(
+            base_url=server.base_url,
+            dialect=server.dialect,
+            http_client=http,
+            timeout=FAST,
+            max_retries=0,
+        )
         with client.stream(HI) as held:  # holds the only connection
             assert next(held) == "a"
             with pytest.raises(APITimeoutError) as info:
@@ -159,13 +172,18 @@ def test_sync_pool_timeout(server: AuraServer) -> None:
 
 
 @pytest.mark.anyio
+@both
 async def test_async_pool_timeout(server: AuraServer) -> None:
     import httpx
 
     server.script(Fault(chunks=(b"a", b"b"), stall_after=1))
     async with httpx.AsyncClient(limits=httpx.Limits(max_connections=1)) as http:
         client = AsyncAuraClient(
-            base_url=server.base_url, http_client=http, timeout=FAST, max_retries=0
+            base_url=server.base_url,
+            dialect=server.dialect,
+            http_client=http,
+            timeout=FAST,
+            max_retries=0,
         )
         async with client.stream(HI) as held:
             assert await held.__anext__() == "a"
