@@ -23,7 +23,7 @@ from typing import Any, Union
 import httpx
 import pytest
 
-from aura_sdk import AsyncAuraClient, AuraClient, RetryPolicy, Timeout, user
+from aura_sdk import AsyncAuraClient, AuraClient, DialectName, RetryPolicy, Timeout, user
 from aura_sdk.server import AuraServer, Fault
 
 HI = [user("Hi")]
@@ -32,7 +32,7 @@ ANSWER = Fault(chunks=(b"Hello", b", world"))  # the same, scripted
 LIMITS = httpx.Limits(max_connections=1, max_keepalive_connections=1)
 FAST = Timeout(connect=2, response=2, read=2, write=2, pool=0.5)
 NO_WAIT = RetryPolicy(max_retries=2, backoff_base=0.01, backoff_cap=0.02)
-DIALECTS = ("aura", "openai")
+DIALECTS: tuple[DialectName, ...] = ("aura", "openai")
 
 # The openai dialect's wire, for cases that script it byte for byte (Fault(sse=...)).
 ROLE = b'data: {"id":"cmpl-1","choices":[{"index":0,"delta":{"role":"assistant"}}]}\n\n'
@@ -102,7 +102,7 @@ class Case:
     aura: Variant = field(default_factory=dict)  # what differs in the aura dialect
     openai: Variant = field(default_factory=dict)  # what differs in the openai dialect
 
-    def on(self, dialect: str) -> Case | None:
+    def on(self, dialect: DialectName) -> Case | None:
         """The case as it runs in ``dialect``, or None where it is ``Absent``."""
         variant: Variant = getattr(self, dialect)
         if isinstance(variant, Absent):

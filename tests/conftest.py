@@ -4,6 +4,7 @@ from collections.abc import Callable
 
 import pytest
 
+from aura_sdk import DialectName
 from aura_sdk.server import AuraServer, Fault
 
 
@@ -14,7 +15,7 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def dialect() -> str:
+def dialect() -> DialectName:
     """The wire dialect of the ``server`` fixture (and of the clients that use it).
 
     ``"aura"`` unless a test is parametrized over ``dialect`` (the fault suite
@@ -24,7 +25,7 @@ def dialect() -> str:
 
 
 @pytest.fixture
-def server(aura_server_factory: Callable[..., AuraServer], dialect: str) -> AuraServer:
+def server(aura_server_factory: Callable[..., AuraServer], dialect: DialectName) -> AuraServer:
     """The local server of ``aura_sdk.testing``, on 127.0.0.1, in ``dialect``.
 
     Unless a test scripts otherwise, every chat reply is the two chunks

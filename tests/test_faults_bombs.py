@@ -32,6 +32,7 @@ from aura_sdk import (
     AsyncAuraClient,
     AuraClient,
     BadRequestError,
+    DialectName,
     InternalServerError,
     Model,
     ResponseTooLargeError,
@@ -123,7 +124,7 @@ class Bomb:
     cap: int = CAP
     body: str | None = None  # an APIStatusError's .body
     models: list[Model] | None = None
-    dialect: str = "aura"  # the client's (the peer answers in it)
+    dialect: DialectName = "aura"  # the client's (the peer answers in it)
     hidden: str | None = None  # in none of str(error), repr(error), error.body
 
 

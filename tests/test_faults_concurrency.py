@@ -24,6 +24,7 @@ from aura_sdk import (
     AuraClient,
     AuraError,
     AuraUsageError,
+    DialectName,
     StreamInterruptedError,
     Timeout,
     user,
@@ -317,7 +318,7 @@ _ANYIO_DROPS_CONNECTED_STREAM = [
 )
 @both
 async def test_async_random_cancellation_leaves_the_pool_usable(
-    aura_server_factory: Callable[..., AuraServer], dialect: str
+    aura_server_factory: Callable[..., AuraServer], dialect: DialectName
 ) -> None:
     """Hundreds of rounds of calls cancelled during connect, in the pool's queue,
     before the status line and mid-body; after each, two calls at once succeed.
@@ -378,7 +379,7 @@ async def test_async_random_cancellation_leaves_the_pool_usable(
 )
 @both
 def test_sync_close_from_another_thread(
-    aura_server_factory: Callable[..., AuraServer], fault: Fault, dialect: str
+    aura_server_factory: Callable[..., AuraServer], fault: Fault, dialect: DialectName
 ) -> None:
     server = aura_server_factory(
         dialect=dialect, fault=Fault(chunks=(b"Hello", b", world")), pace=0.01
@@ -442,7 +443,7 @@ def test_sync_close_from_another_thread_before_the_status_line(
 @pytest.mark.anyio
 @both
 async def test_async_second_reader_of_a_stream_is_refused(
-    aura_server_factory: Callable[..., AuraServer], dialect: str
+    aura_server_factory: Callable[..., AuraServer], dialect: DialectName
 ) -> None:
     server = aura_server_factory(dialect=dialect, fault=Fault(chunks=(b"a", b"b", b"c")), pace=0.1)
     async with AsyncAuraClient(base_url=server.base_url, dialect=dialect, timeout=FAST) as client:

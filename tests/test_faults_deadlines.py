@@ -24,6 +24,7 @@ from aura_sdk import (
     AsyncAuraClient,
     AuraClient,
     AuraValidationError,
+    DialectName,
     InternalServerError,
     RetryPolicy,
     StreamTimeoutError,
@@ -122,7 +123,7 @@ class Trickle:
     max_retries: int | RetryPolicy = 0
     retries: int = 0
     attrs: dict[str, Any] = field(default_factory=dict)
-    dialect: str = "aura"  # the client's; the trickling peer speaks it
+    dialect: DialectName = "aura"  # the client's; the trickling peer speaks it
 
     def url(self, server: HostileServer) -> str:
         return server.base_url + ("/v1" if self.dialect == "openai" else "")
@@ -321,12 +322,12 @@ def head_and_first_chunk(peer: Peer) -> bool:
     return peer.send(first) and not peer.sleep(5)
 
 
-def _url(server: HostileServer, dialect: str) -> str:
+def _url(server: HostileServer, dialect: DialectName) -> str:
     return server.base_url + ("/v1" if dialect == "openai" else "")
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
-def test_sync_chunk_that_arrives_with_the_deadline_is_kept(dialect: str) -> None:
+def test_sync_chunk_that_arrives_with_the_deadline_is_kept(dialect: DialectName) -> None:
     with hostile(Recorder(head_and_first_chunk)) as server:
         client = AuraClient(
             base_url=_url(server, dialect),
@@ -344,7 +345,7 @@ def test_sync_chunk_that_arrives_with_the_deadline_is_kept(dialect: str) -> None
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("dialect", DIALECTS)
-async def test_async_chunk_that_arrives_with_the_deadline_is_kept(dialect: str) -> None:
+async def test_async_chunk_that_arrives_with_the_deadline_is_kept(dialect: DialectName) -> None:
     with hostile(Recorder(head_and_first_chunk)) as server:
         client = AsyncAuraClient(
             base_url=_url(server, dialect),

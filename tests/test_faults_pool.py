@@ -21,6 +21,7 @@ from aura_sdk import (
     AsyncAuraClient,
     AuraClient,
     AuraUsageError,
+    DialectName,
     InternalServerError,
     StreamInterruptedError,
     StreamTimeoutError,
@@ -151,7 +152,7 @@ def test_sync_status_error(client: AuraClient, server: AuraServer) -> None:
 
 @both
 def test_sync_dropped_connection_keeps_the_text(
-    client: AuraClient, server: AuraServer, dialect: str
+    client: AuraClient, server: AuraServer, dialect: DialectName
 ) -> None:
     server.script(Fault(chunks=(b"partial \xc3\xa9", b"\xe2\x9c"), drop_after=2))
     with pytest.raises(StreamInterruptedError) as info:
@@ -281,7 +282,7 @@ async def test_async_status_error(aclient: AsyncAuraClient, server: AuraServer) 
 @pytest.mark.anyio
 @both
 async def test_async_dropped_connection_keeps_the_text(
-    aclient: AsyncAuraClient, server: AuraServer, dialect: str
+    aclient: AsyncAuraClient, server: AuraServer, dialect: DialectName
 ) -> None:
     server.script(Fault(chunks=(b"partial \xc3\xa9", b"\xe2\x9c"), drop_after=2))
     with pytest.raises(StreamInterruptedError) as info:

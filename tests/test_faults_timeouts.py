@@ -8,7 +8,14 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from aura_sdk import APITimeoutError, AsyncAuraClient, AuraClient, StreamTimeoutError, Timeout
+from aura_sdk import (
+    APITimeoutError,
+    AsyncAuraClient,
+    AuraClient,
+    DialectName,
+    StreamTimeoutError,
+    Timeout,
+)
 from aura_sdk.server import AuraServer, Fault
 from tests._harness import ANSWER, DIALECTS, FAST, HI, NO_WAIT, OK, Case, fault_tests
 
@@ -90,7 +97,7 @@ CASES = [
 
 
 @pytest.fixture
-def server(aura_server_factory: Callable[..., AuraServer], dialect: str) -> AuraServer:
+def server(aura_server_factory: Callable[..., AuraServer], dialect: DialectName) -> AuraServer:
     # Paced, so that the "total" case streams for longer than its deadline.
     return aura_server_factory(
         dialect=dialect, pace=0.02, fault=Fault(chunks=(b"Hello", b", world"))

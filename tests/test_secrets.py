@@ -34,6 +34,7 @@ from aura_sdk import (
     AuraValidationError,
     AuthenticationError,
     BadRequestError,
+    DialectName,
     InternalServerError,
     user,
 )
@@ -51,12 +52,14 @@ CHAT_PATH = {"aura": "/api/chat", "openai": "/chat/completions"}
 
 
 @pytest.fixture
-def keyed_server(aura_server_factory: Callable[..., AuraServer], dialect: str) -> AuraServer:
+def keyed_server(
+    aura_server_factory: Callable[..., AuraServer], dialect: DialectName
+) -> AuraServer:
     return aura_server_factory(api_keys={KEY}, dialect=dialect)
 
 
 @both
-def test_repr_and_vars(keyed_server: AuraServer, dialect: str) -> None:
+def test_repr_and_vars(keyed_server: AuraServer, dialect: DialectName) -> None:
     for client in (
         AuraClient(api_key=KEY, dialect=dialect),
         AsyncAuraClient(api_key=KEY, dialect=dialect),
@@ -74,7 +77,9 @@ def test_repr_and_vars(keyed_server: AuraServer, dialect: str) -> None:
 
 
 @both
-def test_key_echoed_by_a_server_is_redacted_from_errors(server: AuraServer, dialect: str) -> None:
+def test_key_echoed_by_a_server_is_redacted_from_errors(
+    server: AuraServer, dialect: DialectName
+) -> None:
     server.script(Fault(status=502, reason=f"upstream refused {KEY}", body=f"bad key {KEY}"))
     with AuraClient(
         base_url=server.base_url, dialect=dialect, api_key=KEY, max_retries=0
@@ -90,7 +95,7 @@ def test_key_echoed_by_a_server_is_redacted_from_errors(server: AuraServer, dial
 
 @both
 def test_log_records_carry_no_key(
-    keyed_server: AuraServer, caplog: pytest.LogCaptureFixture, dialect: str
+    keyed_server: AuraServer, caplog: pytest.LogCaptureFixture, dialect: DialectName
 ) -> None:
     caplog.set_level(logging.DEBUG)  # every logger: aura_sdk, httpx, httpcore
     url = keyed_server.base_url
@@ -127,7 +132,7 @@ def chat_in_a_subprocess(base_url: str, **env: str) -> subprocess.CompletedProce
 
 
 @both
-def test_aura_log_env_enables_the_logger(keyed_server: AuraServer, dialect: str) -> None:
+def test_aura_log_env_enables_the_logger(keyed_server: AuraServer, dialect: DialectName) -> None:
     url = keyed_server.base_url
     result = chat_in_a_subprocess(url, AURA_LOG="debug", AURA_API_KEY=KEY, AURA_DIALECT=dialect)
     assert result.returncode == 0, result.stderr
@@ -159,7 +164,7 @@ PASSWORD = "pw-hunter2-0123"
 USER = "me"
 
 
-def _secrets(dialect: str = "aura") -> tuple[str, ...]:
+def _secrets(dialect: DialectName = "aura") -> tuple[str, ...]:
     token = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
     return (KEY, PASSWORD, token) if dialect == "aura" else (KEY,)
 
@@ -243,10 +248,10 @@ class Echo:
     script: Callable[[Peer], None]
     error: type[APIError]
     call: str = "chat"
-    dialects: tuple[str, ...] = DIALECTS
+    dialects: tuple[DialectName, ...] = DIALECTS
 
 
-OPENAI = ("openai",)
+OPENAI: tuple[DialectName, ...] = ("openai",)
 ECHOES = [
     Echo("reason-phrase-headers-and-body", _reason_and_headers, InternalServerError),
     Echo("malformed-status-line", _malformed_status_line, APIConnectionError),
@@ -270,13 +275,13 @@ echoes = pytest.mark.parametrize(
 )
 
 
-def _url(server: HostileServer, dialect: str = "aura") -> str:
+def _url(server: HostileServer, dialect: DialectName = "aura") -> str:
     if dialect == "openai":  # the key is the Authorization: no password in the URL
         return server.base_url + "/v1"
     return server.base_url.replace("http://", f"http://{USER}:{PASSWORD}@")
 
 
-def _assert_sent(server: HostileServer, dialect: str = "aura") -> None:
+def _assert_sent(server: HostileServer, dialect: DialectName = "aura") -> None:
     """The server really saw (and so could echo) every secret."""
     request = server.requests[0]
     if dialect == "openai":
@@ -287,7 +292,7 @@ def _assert_sent(server: HostileServer, dialect: str = "aura") -> None:
 
 
 def _assert_nothing_shows(
-    error: BaseException | None, echo: Echo, caplog: pytest.LogCaptureFixture, dialect: str
+    error: BaseException | None, echo: Echo, caplog: pytest.LogCaptureFixture, dialect: DialectName
 ) -> None:
     assert isinstance(error, echo.error), repr(error)
     shown = [
@@ -310,7 +315,7 @@ def _assert_nothing_shows(
 
 @echoes
 def test_echoed_secrets_show_nowhere_sync(
-    dialect: str, echo: Echo, caplog: pytest.LogCaptureFixture
+    dialect: DialectName, echo: Echo, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)  # the root logger: aura_sdk, httpx, httpcore, h11...
     error: BaseException | None = None
@@ -329,7 +334,7 @@ def test_echoed_secrets_show_nowhere_sync(
 @pytest.mark.anyio
 @echoes
 async def test_echoed_secrets_show_nowhere_async(
-    dialect: str, echo: Echo, caplog: pytest.LogCaptureFixture
+    dialect: DialectName, echo: Echo, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     error: BaseException | None = None
@@ -381,7 +386,7 @@ def test_a_gone_clients_secrets_stop_being_masked() -> None:
     [("aura", None), ("aura", "hi\n"), ("openai", None)],
     ids=["one-shot", "interactive", "openai-one-shot"],
 )
-def test_the_cli_prints_no_echoed_secret(dialect: str, stdin: str | None) -> None:
+def test_the_cli_prints_no_echoed_secret(dialect: DialectName, stdin: str | None) -> None:
     """``aura chat`` against an echoing server, with ``AURA_LOG=debug``: nothing shows."""
     with hostile(_reason_and_headers) as server:
         url = _url(server, dialect)
