@@ -283,7 +283,8 @@ async def test_async_stream_dropped_on_another_thread_touches_no_event_loop(
 
 # --- 4. cancellation at random points leaves a small pool usable ----------------
 
-ROUNDS = 300
+ROUNDS = {"aura": 300, "openai": 100}
+"""Rounds per dialect: the openai dialect's body parsing, on the same transport, in fewer."""
 CALLS = 5  # per round, on 2 connections: most of them wait in the pool's queue
 
 # anyio before 4.16 (the newest for Python 3.9 is 4.12.1): ``anyio.connect_tcp``
@@ -351,7 +352,7 @@ async def test_async_random_cancellation_leaves_the_pool_usable(
                         tasks.start_soon(client.chat, HI)
 
         with anyio.fail_after(60):
-            for _ in range(ROUNDS):
+            for _ in range(ROUNDS[dialect]):
                 async with anyio.create_task_group() as tasks:
                     for _ in range(CALLS):
                         tasks.start_soon(cancelled, rng.uniform(0, 0.003))
@@ -363,7 +364,7 @@ async def test_async_random_cancellation_leaves_the_pool_usable(
                 except Exception as exc:  # the pool is stuck: say after how many rounds
                     raise AssertionError(f"pool stuck after {survived} rounds: {exc!r}") from exc
                 survived += 1
-    assert survived == ROUNDS
+    assert survived == ROUNDS[dialect]
     gc.collect()  # what anyio dropped (above) is found now, under this test's filters
 
 
