@@ -4,6 +4,7 @@ from collections.abc import Callable
 
 import pytest
 
+from aura_sdk import DialectName
 from aura_sdk.server import AuraServer, Fault
 
 
@@ -14,13 +15,24 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def server(aura_server_factory: Callable[..., AuraServer]) -> AuraServer:
-    """The local Aura server of ``aura_sdk.testing``, on 127.0.0.1.
+def dialect() -> DialectName:
+    """The wire dialect of the ``server`` fixture (and of the clients that use it).
+
+    ``"aura"`` unless a test is parametrized over ``dialect`` (the fault suite
+    runs on both: ``@pytest.mark.parametrize("dialect", DIALECTS)``).
+    """
+    return "aura"
+
+
+@pytest.fixture
+def server(aura_server_factory: Callable[..., AuraServer], dialect: DialectName) -> AuraServer:
+    """The local server of ``aura_sdk.testing``, on 127.0.0.1, in ``dialect``.
 
     Unless a test scripts otherwise, every chat reply is the two chunks
-    ``"Hello"`` and ``", world"``, so that tests can compare exactly.
+    ``"Hello"`` and ``", world"`` (two content deltas in the openai dialect), so
+    that tests can compare exactly.
     """
-    return aura_server_factory(fault=Fault(chunks=(b"Hello", b", world")))
+    return aura_server_factory(dialect=dialect, fault=Fault(chunks=(b"Hello", b", world")))
 
 
 @pytest.fixture(autouse=True)

@@ -19,6 +19,7 @@ import sys
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from aura_sdk import (
     AsyncAuraClient,
     AuraClient,
     BadRequestError,
+    DialectName,
     InternalServerError,
     Model,
     ResponseTooLargeError,
@@ -48,6 +50,7 @@ from aura_sdk._content import (
     accept_encoding,
     content_codings,
 )
+from tests._harness import DONE, ROLE, event
 from tests._hostile import Peer, chunked, empty_blocks, gzip_bomb, head, hostile
 
 HI = [user("Hi")]
@@ -77,6 +80,31 @@ def _gzip(data: bytes) -> bytes:
     return gzip.compress(data)
 
 
+def sse_response(
+    body: bytes, encoding: str | None = None, kind: str = "text/event-stream"
+) -> bytes:
+    """A ``200`` of the openai dialect: ``kind`` (an event stream), chunked, maybe encoded."""
+    headers = {"Content-Type": kind, **({} if encoding is None else {"Content-Encoding": encoding})}
+    return head("200 OK", headers) + chunked(*_pieces(body))
+
+
+ZERO = event(b"zero ")
+ZEROS_EVENTS = (CAP - len(ROLE)) // len(ZERO)  # the events whole within the cap
+
+
+@cache
+def _event_bomb() -> bytes:
+    """16 MiB of events (16 times the cap), gzipped to some 50 KiB."""
+    import gzip
+
+    return gzip.compress(ROLE + ZERO * ((16 << 20) // len(ZERO)) + DONE, compresslevel=6)
+
+
+@cache
+def _huge_event() -> bytes:
+    return _gzip(ROLE + event(b"Hel") + event(b"x" * (2 * CAP), "stop") + DONE)
+
+
 def _brotli_bomb() -> bytes:
     assert brotli is not None
     data: bytes = brotli.compress(bytes(BOMB), quality=5)
@@ -96,6 +124,8 @@ class Bomb:
     cap: int = CAP
     body: str | None = None  # an APIStatusError's .body
     models: list[Model] | None = None
+    dialect: DialectName = "aura"  # the client's (the peer answers in it)
+    hidden: str | None = None  # in none of str(error), repr(error), error.body
 
 
 ZEROS = "\0" * CAP  # the text a zero bomb leaves at the cap
@@ -285,6 +315,71 @@ CASES = [
         call="models",
         models=[Model("m", "M")],
     ),
+    # The openai dialect: bodies of server-sent events, and JSON where it reads JSON.
+    Bomb(
+        "openai-gzip-bomb-of-events",
+        lambda: sse_response(_event_bomb(), "gzip"),
+        ResponseTooLargeError,
+        "zero " * ZEROS_EVENTS,  # every event whole within the cap, none cut
+        f"max_response_bytes={CAP}",
+        dialect="openai",
+    ),
+    Bomb(
+        "openai-endless-line-past-the-cap",
+        lambda: sse_response(b"data: " + b"x" * (3 * CAP)),
+        ResponseTooLargeError,
+        "",
+        f"max_response_bytes={CAP}",
+        dialect="openai",
+    ),
+    Bomb(
+        "openai-huge-event",
+        lambda: sse_response(_huge_event(), "gzip"),
+        ResponseTooLargeError,
+        "Hel",  # the text before it is kept
+        f"max_response_bytes={CAP}",
+        dialect="openai",
+    ),
+    Bomb(
+        "openai-events-gzip-decoded",
+        lambda: sse_response(_gzip(ROLE + event(b"Hello, world", "stop") + DONE), "gzip"),
+        None,
+        "Hello, world",
+        dialect="openai",
+    ),
+    Bomb(
+        "openai-json-200-gzip-bomb",
+        # A 200 in JSON is read whole as the error it may hold: bounded too.
+        lambda: sse_response(gzip_bomb(BOMB), "gzip", "application/json"),
+        APIResponseValidationError,
+        message="expected an event stream",
+        dialect="openai",
+    ),
+    Bomb(
+        "openai-overflow-array-over-the-cap",
+        # OpenChat's overflow answer, its token ids past the cap: none of them is quoted.
+        lambda: sse_response(b"[[" + b"31337," * (CAP // 3), kind="application/json"),
+        APIResponseValidationError,
+        message="too long to read whole",
+        dialect="openai",
+        hidden="31337",
+    ),
+    Bomb(
+        "openai-models-gzip-bomb",
+        lambda: sse_response(gzip_bomb(BOMB), "gzip", "application/json"),
+        ResponseTooLargeError,
+        message=f"max_response_bytes={CAP}",
+        call="models",
+        dialect="openai",
+    ),
+    Bomb(
+        "openai-models-nested-json",
+        lambda: sse_response(b'{"data": ' + b"[" * 100_000, kind="application/json"),
+        APIResponseValidationError,
+        message="nested too deep",
+        call="models",
+        dialect="openai",
+    ),
 ]
 cases = pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 
@@ -308,11 +403,15 @@ def _check(case: Bomb, result: Any, error: BaseException | None) -> None:
         assert case.message in str(error)
     if case.body is not None:
         assert getattr(error, "body", None) == case.body
+    if case.hidden is not None:
+        for shown in (str(error), repr(error), str(getattr(error, "body", ""))):
+            assert case.hidden not in shown
 
 
 def _kwargs(base_url: str, case: Bomb) -> dict[str, Any]:
     return {
-        "base_url": base_url,
+        "base_url": base_url + ("/v1" if case.dialect == "openai" else ""),
+        "dialect": case.dialect,
         "max_retries": 0,
         "max_response_bytes": case.cap,
         "timeout": FAST,

@@ -24,11 +24,13 @@ from aura_sdk import (
     AuraClient,
     AuraError,
     AuraUsageError,
+    DialectName,
     StreamInterruptedError,
     Timeout,
     user,
 )
 from aura_sdk.server import AuraServer, Fault
+from tests._harness import DIALECTS
 
 HI = [user("Hi")]
 OK = "Hello, world"  # the `server` fixture's reply
@@ -37,19 +39,32 @@ TWO = httpx.Limits(max_connections=2, max_keepalive_connections=2)
 # A connection not given back fails the next call at its pool timeout: fast.
 FAST = Timeout(connect=2, response=2, read=2, write=2, pool=0.5)
 LONG = Fault(chunks=(b"one ", b"two ", b"three ", b"four"))
+# Where the dialect's body parsing meets the transport (dropped streams, the pool's
+# queue, cancellation, close from elsewhere): in both dialects.
+both = pytest.mark.parametrize("dialect", DIALECTS)
 
 
 @pytest.fixture
 def client(server: AuraServer) -> Iterator[AuraClient]:
     with httpx.Client(limits=ONE) as http:
-        yield AuraClient(base_url=server.base_url, http_client=http, timeout=FAST, max_retries=0)
+        yield AuraClient(
+            base_url=server.base_url,
+            dialect=server.dialect,
+            http_client=http,
+            timeout=FAST,
+            max_retries=0,
+        )
 
 
 @pytest.fixture
 async def aclient(server: AuraServer) -> AsyncIterator[AsyncAuraClient]:
     async with httpx.AsyncClient(limits=ONE) as http:
         yield AsyncAuraClient(
-            base_url=server.base_url, http_client=http, timeout=FAST, max_retries=0
+            base_url=server.base_url,
+            dialect=server.dialect,
+            http_client=http,
+            timeout=FAST,
+            max_retries=0,
         )
 
 
@@ -82,6 +97,7 @@ TEXT_CASES = [
 
 
 @pytest.mark.parametrize(("fault", "error"), TEXT_CASES)
+@both
 def test_sync_text_read_after_each_chunk(
     client: AuraClient, server: AuraServer, fault: Fault, error: type[Exception] | None
 ) -> None:
@@ -104,6 +120,7 @@ def test_sync_text_read_after_each_chunk(
 
 @pytest.mark.anyio
 @pytest.mark.parametrize(("fault", "error"), TEXT_CASES)
+@both
 async def test_async_text_read_after_each_chunk(
     aclient: AsyncAuraClient, server: AuraServer, fault: Fault, error: type[Exception] | None
 ) -> None:
@@ -143,6 +160,7 @@ def _stream_kept_iterator_dropped(client: AuraClient) -> None:
 
 
 @pytest.mark.parametrize("drop", [_entered, _iterated, _stream_kept_iterator_dropped])
+@both
 def test_sync_started_stream_dropped_unread(
     client: AuraClient, server: AuraServer, drop: Callable[[AuraClient], None]
 ) -> None:
@@ -157,6 +175,7 @@ def test_sync_started_stream_dropped_unread(
 
 
 @pytest.mark.anyio
+@both
 async def test_async_dropped_stream_wakes_a_task_waiting_for_the_pool(
     aclient: AsyncAuraClient, server: AuraServer
 ) -> None:
@@ -187,6 +206,7 @@ async def test_async_dropped_stream_wakes_a_task_waiting_for_the_pool(
 
 
 @pytest.mark.anyio
+@both
 async def test_async_dropped_streams_wake_tasks_waiting_for_the_pool(
     server: AuraServer,
 ) -> None:
@@ -194,7 +214,11 @@ async def test_async_dropped_streams_wake_tasks_waiting_for_the_pool(
     waiting = Timeout(connect=2, response=2, read=2, write=2, pool=1)
     async with httpx.AsyncClient(limits=TWO) as http:
         client = AsyncAuraClient(
-            base_url=server.base_url, http_client=http, timeout=waiting, max_retries=0
+            base_url=server.base_url,
+            dialect=server.dialect,
+            http_client=http,
+            timeout=waiting,
+            max_retries=0,
         )
         server.script(LONG, LONG)
         results: list[str] = []
@@ -224,6 +248,7 @@ async def test_async_dropped_streams_wake_tasks_waiting_for_the_pool(
 
 
 @pytest.mark.anyio
+@both
 async def test_async_stream_dropped_on_another_thread_touches_no_event_loop(
     aclient: AsyncAuraClient, server: AuraServer
 ) -> None:
@@ -258,7 +283,8 @@ async def test_async_stream_dropped_on_another_thread_touches_no_event_loop(
 
 # --- 4. cancellation at random points leaves a small pool usable ----------------
 
-ROUNDS = 300
+ROUNDS = {"aura": 300, "openai": 100}
+"""Rounds per dialect: the openai dialect's body parsing, on the same transport, in fewer."""
 CALLS = 5  # per round, on 2 connections: most of them wait in the pool's queue
 
 # anyio before 4.16 (the newest for Python 3.9 is 4.12.1): ``anyio.connect_tcp``
@@ -291,8 +317,9 @@ _ANYIO_DROPS_CONNECTED_STREAM = [
         "trio",
     ],
 )
+@both
 async def test_async_random_cancellation_leaves_the_pool_usable(
-    aura_server_factory: Callable[..., AuraServer],
+    aura_server_factory: Callable[..., AuraServer], dialect: DialectName
 ) -> None:
     """Hundreds of rounds of calls cancelled during connect, in the pool's queue,
     before the status line and mid-body; after each, two calls at once succeed.
@@ -300,12 +327,18 @@ async def test_async_random_cancellation_leaves_the_pool_usable(
     (httpcore#1093: a request cancelled in the pool's queue just after it was
     handed a new connection leaves that connection CONNECTING, holding a slot.)
     """
-    server = aura_server_factory(fault=Fault(chunks=(b"Hello", b", world")), pace=0.0005)
+    server = aura_server_factory(
+        dialect=dialect, fault=Fault(chunks=(b"Hello", b", world")), pace=0.0005
+    )
     rng = random.Random(1093)
     survived = 0
     async with httpx.AsyncClient(limits=TWO) as http:
         client = AsyncAuraClient(
-            base_url=server.base_url, http_client=http, timeout=FAST, max_retries=0
+            base_url=server.base_url,
+            dialect=dialect,
+            http_client=http,
+            timeout=FAST,
+            max_retries=0,
         )
 
         async def cancelled(after: float) -> None:
@@ -319,7 +352,7 @@ async def test_async_random_cancellation_leaves_the_pool_usable(
                         tasks.start_soon(client.chat, HI)
 
         with anyio.fail_after(60):
-            for _ in range(ROUNDS):
+            for _ in range(ROUNDS[dialect]):
                 async with anyio.create_task_group() as tasks:
                     for _ in range(CALLS):
                         tasks.start_soon(cancelled, rng.uniform(0, 0.003))
@@ -331,7 +364,7 @@ async def test_async_random_cancellation_leaves_the_pool_usable(
                 except Exception as exc:  # the pool is stuck: say after how many rounds
                     raise AssertionError(f"pool stuck after {survived} rounds: {exc!r}") from exc
                 survived += 1
-    assert survived == ROUNDS
+    assert survived == ROUNDS[dialect]
     gc.collect()  # what anyio dropped (above) is found now, under this test's filters
 
 
@@ -345,15 +378,20 @@ async def test_async_random_cancellation_leaves_the_pool_usable(
         pytest.param(Fault(chunks=(b"a",) * 200), id="flowing"),
     ],
 )
+@both
 def test_sync_close_from_another_thread(
-    aura_server_factory: Callable[..., AuraServer], fault: Fault
+    aura_server_factory: Callable[..., AuraServer], fault: Fault, dialect: DialectName
 ) -> None:
-    server = aura_server_factory(fault=Fault(chunks=(b"Hello", b", world")), pace=0.01)
+    server = aura_server_factory(
+        dialect=dialect, fault=Fault(chunks=(b"Hello", b", world")), pace=0.01
+    )
     server.script(fault)
     # A read timeout far past the join below: only close() can end the reader.
     quiet = Timeout(connect=2, response=2, read=30, write=2, pool=0.5)
     with httpx.Client(limits=ONE) as http:
-        client = AuraClient(base_url=server.base_url, http_client=http, timeout=quiet)
+        client = AuraClient(
+            base_url=server.base_url, dialect=dialect, http_client=http, timeout=quiet
+        )
         stream = client.stream(HI)
         first = threading.Event()
         outcome: list[object] = []
@@ -379,12 +417,15 @@ def test_sync_close_from_another_thread(
         assert client.chat(HI, timeout=FAST) == OK  # and the connection came back
 
 
+@both
 def test_sync_close_from_another_thread_before_the_status_line(
     server: AuraServer,
 ) -> None:
     server.script(Fault(delay=0.3))
     with httpx.Client(limits=ONE) as http:
-        client = AuraClient(base_url=server.base_url, http_client=http, timeout=FAST)
+        client = AuraClient(
+            base_url=server.base_url, dialect=server.dialect, http_client=http, timeout=FAST
+        )
         stream = client.stream(HI)
         chunks: list[str] = []
         reader = threading.Thread(target=lambda: chunks.extend(stream), daemon=True)
@@ -401,11 +442,12 @@ def test_sync_close_from_another_thread_before_the_status_line(
 
 
 @pytest.mark.anyio
+@both
 async def test_async_second_reader_of_a_stream_is_refused(
-    aura_server_factory: Callable[..., AuraServer],
+    aura_server_factory: Callable[..., AuraServer], dialect: DialectName
 ) -> None:
-    server = aura_server_factory(fault=Fault(chunks=(b"a", b"b", b"c")), pace=0.1)
-    async with AsyncAuraClient(base_url=server.base_url, timeout=FAST) as client:
+    server = aura_server_factory(dialect=dialect, fault=Fault(chunks=(b"a", b"b", b"c")), pace=0.1)
+    async with AsyncAuraClient(base_url=server.base_url, dialect=dialect, timeout=FAST) as client:
         stream = client.stream(HI)
         first: list[str] = []
         refused: list[BaseException] = []
@@ -441,6 +483,7 @@ async def test_async_second_reader_of_a_stream_is_refused(
         pytest.param(Fault(delay=0.3), [], id="before-the-status-line"),
     ],
 )
+@both
 async def test_async_aclose_from_another_task_ends_the_reader(
     aclient: AsyncAuraClient, server: AuraServer, fault: Fault, before: list[str]
 ) -> None:

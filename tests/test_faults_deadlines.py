@@ -24,13 +24,14 @@ from aura_sdk import (
     AsyncAuraClient,
     AuraClient,
     AuraValidationError,
+    DialectName,
     InternalServerError,
     RetryPolicy,
     StreamTimeoutError,
     Timeout,
 )
 from aura_sdk.server import AuraServer, Fault
-from tests._harness import HI, NO_WAIT, OK
+from tests._harness import DIALECTS, HI, NO_WAIT, OK, ROLE, event
 from tests._hostile import HostileServer, Peer, chunked, head, hostile
 
 EVERY = 0.02  # seconds between two trickled bytes: far within every per-read limit
@@ -82,6 +83,31 @@ def trickled_chunk_header(peer: Peer) -> bool:
     return done
 
 
+SSE = {"Content-Type": "text/event-stream; charset=utf-8"}
+
+
+def trickled_event(peer: Peer) -> bool:
+    # An event that never completes: bytes keep coming, no text does.
+    if not peer.send(head(headers=SSE) + chunked(ROLE + event(b"Hel"), end=False)):
+        return False
+    return drip(peer, chunked(event(b"lo " * 40), end=False))
+
+
+def keep_alive_forever(peer: Peer) -> bool:
+    # A server that pings (": keep-alive" comments) and never answers.
+    if not peer.send(head(headers=SSE) + chunked(ROLE + event(b"Hel"), end=False)):
+        return False
+    return all(
+        not peer.sleep(EVERY) and peer.send(chunked(b": keep-alive\n\n", end=False))
+        for _ in range(150)
+    )
+
+
+def trickled_openai_models_body(peer: Peer) -> bool:
+    ok = head(headers={"Content-Length": "100", "Content-Type": "application/json"}, chunked=False)
+    return peer.send(ok) and drip(peer, b'{"object":"list","data":[' + b" " * 73 + b"]}")
+
+
 @dataclass(frozen=True)
 class Trickle:
     """A trickling server and what the caller must see, long before it is done."""
@@ -97,6 +123,10 @@ class Trickle:
     max_retries: int | RetryPolicy = 0
     retries: int = 0
     attrs: dict[str, Any] = field(default_factory=dict)
+    dialect: DialectName = "aura"  # the client's; the trickling peer speaks it
+
+    def url(self, server: HostileServer) -> str:
+        return server.base_url + ("/v1" if self.dialect == "openai" else "")
 
 
 QUICK = {"connect": 2.0, "write": 2.0, "pool": 1.0}
@@ -166,6 +196,35 @@ CASES = [
         limit="total",
         text="Hel",
     ),
+    # The openai dialect's bodies: server-sent events, and /v1/models' JSON object.
+    Trickle(
+        "openai-event-trickled-total",
+        trickled_event,
+        StreamTimeoutError,
+        Timeout(response=5, read=1, total=0.4, **QUICK),
+        limit="total",
+        text="Hel",
+        dialect="openai",
+    ),
+    Trickle(
+        "openai-keep-alive-comments-forever-total",
+        keep_alive_forever,
+        StreamTimeoutError,
+        Timeout(response=5, read=1, total=0.4, **QUICK),
+        limit="total",
+        text="Hel",
+        dialect="openai",
+    ),
+    Trickle(
+        "openai-models-body-trickled-total",
+        trickled_openai_models_body,
+        APITimeoutError,
+        Timeout(response=5, read=5, total=0.4, **QUICK),
+        limit="total",
+        message="total timeout after 0.4s",
+        call="models",
+        dialect="openai",
+    ),
 ]
 cases = pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 
@@ -202,7 +261,10 @@ def test_sync(case: Trickle) -> None:
     rec = Recorder(case.script)
     with hostile(rec) as server:
         client = AuraClient(
-            base_url=server.base_url, timeout=case.timeout, max_retries=case.max_retries
+            base_url=case.url(server),
+            dialect=case.dialect,
+            timeout=case.timeout,
+            max_retries=case.max_retries,
         )
         with client, pytest.raises(case.error) as info:
             client.models() if case.call == "models" else client.chat(HI)
@@ -210,15 +272,23 @@ def test_sync(case: Trickle) -> None:
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("own", [True, False], ids=["own-client", "caller-http-client"])
-@cases
+@pytest.mark.parametrize(
+    ("case", "own"),
+    [
+        pytest.param(case, own, id=f"{case.id}-{'own-client' if own else 'caller-http-client'}")
+        for case in CASES
+        # A caller's own AsyncClient is bounded the same way in either dialect.
+        for own in ((True, False) if case.dialect == "aura" else (True,))
+    ],
+)
 async def test_async(case: Trickle, own: bool) -> None:
     # A cancel scope bounds any transport, so a caller's own AsyncClient too.
     rec = Recorder(case.script)
     with hostile(rec) as server:
         async with httpx.AsyncClient() as http:
             client = AsyncAuraClient(
-                base_url=server.base_url,
+                base_url=case.url(server),
+                dialect=case.dialect,
                 timeout=case.timeout,
                 max_retries=case.max_retries,
                 http_client=None if own else http,
@@ -252,12 +322,26 @@ def test_sync_caller_http_client_head_is_checked_when_it_arrives() -> None:
 
 def head_and_first_chunk(peer: Peer) -> bool:
     # One segment: the chunk is buffered with the head, there before it is asked for.
-    return peer.send(head() + chunked(b"kept", end=False)) and not peer.sleep(5)
+    if b"/v1/" in peer.request.head:  # the openai dialect: the same, as events
+        first = head(headers=SSE) + chunked(ROLE + event(b"kept"), end=False)
+    else:
+        first = head() + chunked(b"kept", end=False)
+    return peer.send(first) and not peer.sleep(5)
 
 
-def test_sync_chunk_that_arrives_with_the_deadline_is_kept() -> None:
+def _url(server: HostileServer, dialect: DialectName) -> str:
+    return server.base_url + ("/v1" if dialect == "openai" else "")
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_sync_chunk_that_arrives_with_the_deadline_is_kept(dialect: DialectName) -> None:
     with hostile(Recorder(head_and_first_chunk)) as server:
-        client = AuraClient(base_url=server.base_url, timeout=Timeout(total=0.3), max_retries=0)
+        client = AuraClient(
+            base_url=_url(server, dialect),
+            dialect=dialect,
+            timeout=Timeout(total=0.3),
+            max_retries=0,
+        )
         with client, client.stream(HI) as stream:
             time.sleep(0.5)  # the deadline passes before the first chunk is read
             with pytest.raises(StreamTimeoutError) as info:
@@ -267,10 +351,14 @@ def test_sync_chunk_that_arrives_with_the_deadline_is_kept() -> None:
 
 
 @pytest.mark.anyio
-async def test_async_chunk_that_arrives_with_the_deadline_is_kept() -> None:
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_async_chunk_that_arrives_with_the_deadline_is_kept(dialect: DialectName) -> None:
     with hostile(Recorder(head_and_first_chunk)) as server:
         client = AsyncAuraClient(
-            base_url=server.base_url, timeout=Timeout(total=0.3), max_retries=0
+            base_url=_url(server, dialect),
+            dialect=dialect,
+            timeout=Timeout(total=0.3),
+            max_retries=0,
         )
         async with client, client.stream(HI) as stream:
             time.sleep(0.5)  # blocking on purpose: nothing may be read meanwhile

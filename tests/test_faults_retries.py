@@ -5,13 +5,14 @@ from __future__ import annotations
 from aura_sdk import (
     APIConnectionError,
     BadRequestError,
+    ContextLengthError,
     InternalServerError,
     RateLimitError,
     RetryPolicy,
     StreamInterruptedError,
 )
 from aura_sdk.server import Fault
-from tests._harness import ANSWER, NO_WAIT, OK, Case, fault_tests
+from tests._harness import ANSWER, NO_WAIT, OK, Absent, Case, fault_tests
 
 
 def status(code: int, reason: str, repeat: int = 1, retry_after: str | None = None) -> Fault:
@@ -127,7 +128,37 @@ CASES = [
             max_retries=1, backoff_base=0.01, statuses=frozenset({500, 502, 503, 504})
         ),
     ),
+    # --- the openai dialect's errors inside a 200 ----------------------------------
+    Case(
+        "error-event-before-any-text-is-never-retried",
+        # A 429 as a status is retried; as an event, the 200 came first.
+        (
+            Fault(
+                error_event='{"message": "Rate limit reached for requests", "code": 429}',
+                error_after=0,
+            ),
+        ),
+        RateLimitError,
+        text="",
+        message="the server sent an error event before any text",
+        requests=1,
+        max_retries=NO_WAIT,
+        aura=Absent("openchat-ui's body is plain text: it has no events"),
+    ),
+    Case(
+        "context-overflow-200-array",
+        # OpenChat answers 200 with [[prompt token ids], {"status_code": 400, ...}]:
+        # the error inside it, never the ids (the prompt "Hi" is the one id 177).
+        (Fault(),),
+        ContextLengthError,
+        message="maximum context length is 8192 tokens",
+        hidden=("177",),
+        attrs={"status_code": 400},
+        call={"max_tokens": 8192},
+        max_retries=NO_WAIT,
+        aura=Absent("openchat-ui has no max_tokens: the aura dialect refuses it"),
+    ),
 ]
 
 
-test_sync, test_async = fault_tests(CASES)
+test_sync, test_async, test_table = fault_tests(CASES)

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import math
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
-from aura_sdk import APITimeoutError, AsyncAuraClient, AuraClient, StreamTimeoutError, Timeout
+from aura_sdk import (
+    APITimeoutError,
+    AsyncAuraClient,
+    AuraClient,
+    DialectName,
+    StreamTimeoutError,
+    Timeout,
+)
 from aura_sdk.server import AuraServer, Fault
-from tests._harness import ANSWER, FAST, HI, NO_WAIT, OK, Case, fault_tests
+from tests._harness import ANSWER, DIALECTS, FAST, HI, NO_WAIT, OK, Case, fault_tests
+
+# The tests below meet the body mid-stream: in both dialects.
+both = pytest.mark.parametrize("dialect", DIALECTS)
 
 CASES = [
     Case(
@@ -41,6 +51,15 @@ CASES = [
         message="after 0.3s",
         timeout=Timeout(read=0.3),
         max_retries=NO_WAIT,  # text was handed out: never retried
+    ),
+    Case(
+        "stall-right-after-the-status-line",  # openai: after the role chunk
+        (Fault(chunks=(b"Hello",), stall_after=0),),
+        StreamTimeoutError,
+        text="",
+        limit="read",
+        timeout=Timeout(read=0.3),
+        max_retries=NO_WAIT,  # the status line came: never retried
     ),
     Case(
         "idle-limit-is-not-the-status-limit",
@@ -78,17 +97,22 @@ CASES = [
 
 
 @pytest.fixture
-def server(aura_server_factory: type[AuraServer]) -> AuraServer:
+def server(aura_server_factory: Callable[..., AuraServer], dialect: DialectName) -> AuraServer:
     # Paced, so that the "total" case streams for longer than its deadline.
-    return aura_server_factory(pace=0.02, fault=Fault(chunks=(b"Hello", b", world")))
+    return aura_server_factory(
+        dialect=dialect, pace=0.02, fault=Fault(chunks=(b"Hello", b", world"))
+    )
 
 
-test_sync, test_async = fault_tests(CASES)
+test_sync, test_async, test_table = fault_tests(CASES)
 
 
+@both
 def test_total_while_streaming_keeps_what_arrived(server: AuraServer) -> None:
     server.script(Fault(chunks=(b"x",) * 50))
-    with AuraClient(base_url=server.base_url, timeout=Timeout(total=0.3)) as client:
+    with AuraClient(
+        base_url=server.base_url, dialect=server.dialect, timeout=Timeout(total=0.3)
+    ) as client:
         with pytest.raises(StreamTimeoutError) as info:
             client.chat(HI)
     assert 1 <= len(info.value.text) < 50
@@ -133,12 +157,19 @@ async def test_async_connect_timeout(unanswered_port: int) -> None:
     assert info.value.limit == "connect"
 
 
+@both
 def test_sync_pool_timeout(server: AuraServer) -> None:
     import httpx
 
     server.script(Fault(chunks=(b"a", b"b"), stall_after=1))
     with httpx.Client(limits=httpx.Limits(max_connections=1)) as http:
-        client = AuraClient(base_url=server.base_url, http_client=http, timeout=FAST, max_retries=0)
+        client = AuraClient(
+            base_url=server.base_url,
+            dialect=server.dialect,
+            http_client=http,
+            timeout=FAST,
+            max_retries=0,
+        )
         with client.stream(HI) as held:  # holds the only connection
             assert next(held) == "a"
             with pytest.raises(APITimeoutError) as info:
@@ -148,13 +179,18 @@ def test_sync_pool_timeout(server: AuraServer) -> None:
 
 
 @pytest.mark.anyio
+@both
 async def test_async_pool_timeout(server: AuraServer) -> None:
     import httpx
 
     server.script(Fault(chunks=(b"a", b"b"), stall_after=1))
     async with httpx.AsyncClient(limits=httpx.Limits(max_connections=1)) as http:
         client = AsyncAuraClient(
-            base_url=server.base_url, http_client=http, timeout=FAST, max_retries=0
+            base_url=server.base_url,
+            dialect=server.dialect,
+            http_client=http,
+            timeout=FAST,
+            max_retries=0,
         )
         async with client.stream(HI) as held:
             assert await held.__anext__() == "a"

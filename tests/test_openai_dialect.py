@@ -334,6 +334,23 @@ def test_strict_utf8() -> None:
     assert texts == ["a\xff"]
 
 
+def test_strict_utf8_keeps_the_events_before_the_bad_byte_in_the_same_chunk() -> None:
+    # However the network cuts the body: one chunk here, as in the test above in three.
+    bad = b'data: {"choices":[{"delta":{"content":"\xff"}}]}\n\n'
+    with pytest.raises(AuraDecodeError) as info:
+        read([ROLE + chunk("Hi") + bad], errors="strict")
+    assert info.value.text == "Hi"
+    assert info.value.position == len(ROLE + chunk("Hi")) + bad.index(b"\xff")
+
+
+def test_strict_utf8_after_the_end_is_no_error() -> None:
+    texts, reply = read([chunk("Hi") + DONE + b"\xff"], errors="strict")
+    assert (texts, reply.text, reply.ended) == (["Hi"], "Hi", True)
+    stop = EventReply("strict", stop=("!",))
+    assert stop.feed(chunk("Hi!") + b"\xff") == "Hi"
+    assert stop.ended
+
+
 # --- stop strings -----------------------------------------------------------------------
 
 

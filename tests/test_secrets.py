@@ -33,37 +33,57 @@ from aura_sdk import (
     AuraClient,
     AuraValidationError,
     AuthenticationError,
+    BadRequestError,
+    DialectName,
     InternalServerError,
     user,
 )
 from aura_sdk._secrets import scrub
 from aura_sdk.server import AuraServer, Fault
+from tests._harness import DIALECTS, ROLE
 from tests._hostile import HostileServer, Peer, chunked, head, hostile
 
 KEY = "sk-live-0123456789abcdef"
 HI = [user("Hi")]
+# The key travels in the JSON body (aura) or as "Authorization: Bearer" (openai):
+# most tests here run in both dialects.
+both = pytest.mark.parametrize("dialect", DIALECTS)
+CHAT_PATH = {"aura": "/api/chat", "openai": "/chat/completions"}
 
 
 @pytest.fixture
-def keyed_server(aura_server_factory: Callable[..., AuraServer]) -> AuraServer:
-    return aura_server_factory(api_keys={KEY})
+def keyed_server(
+    aura_server_factory: Callable[..., AuraServer], dialect: DialectName
+) -> AuraServer:
+    return aura_server_factory(api_keys={KEY}, dialect=dialect)
 
 
-def test_repr_and_vars(keyed_server: AuraServer) -> None:
-    for client in (AuraClient(api_key=KEY), AsyncAuraClient(api_key=KEY)):
+@both
+def test_repr_and_vars(keyed_server: AuraServer, dialect: DialectName) -> None:
+    for client in (
+        AuraClient(api_key=KEY, dialect=dialect),
+        AsyncAuraClient(api_key=KEY, dialect=dialect),
+    ):
         assert KEY not in repr(client)
         assert KEY not in repr(client._config)
-    with AuraClient(base_url=keyed_server.base_url, api_key=KEY) as client:
+    with AuraClient(base_url=keyed_server.base_url, api_key=KEY, dialect=dialect) as client:
         stream = client.stream(HI)
-        assert KEY.encode() in stream._spec.content  # the key travels in the body...
+        spec = stream._spec
+        sent = spec.content if dialect == "aura" else spec.headers["Authorization"].encode()
+        assert KEY.encode() in sent  # the key travels in the body or a header...
         assert KEY not in repr(stream._spec)  # ...which no repr shows
         assert KEY not in repr(stream)
-        "".join(stream)
+        assert "".join(stream)  # and the server took it
 
 
-def test_key_echoed_by_a_server_is_redacted_from_errors(aura_server: AuraServer) -> None:
-    aura_server.script(Fault(status=502, reason=f"upstream refused {KEY}", body=f"bad key {KEY}"))
-    with AuraClient(base_url=aura_server.base_url, api_key=KEY, max_retries=0) as client:
+@both
+def test_key_echoed_by_a_server_is_redacted_from_errors(
+    server: AuraServer, dialect: DialectName
+) -> None:
+    server.script(Fault(status=502, reason=f"upstream refused {KEY}", body=f"bad key {KEY}"))
+    with AuraClient(
+        base_url=server.base_url, dialect=dialect, api_key=KEY, max_retries=0
+    ) as client:
         with pytest.raises(InternalServerError) as info:
             client.chat(HI)
     error = info.value
@@ -73,17 +93,21 @@ def test_key_echoed_by_a_server_is_redacted_from_errors(aura_server: AuraServer)
     assert "***" in str(error)
 
 
+@both
 def test_log_records_carry_no_key(
-    keyed_server: AuraServer, caplog: pytest.LogCaptureFixture
+    keyed_server: AuraServer, caplog: pytest.LogCaptureFixture, dialect: DialectName
 ) -> None:
     caplog.set_level(logging.DEBUG)  # every logger: aura_sdk, httpx, httpcore
-    with AuraClient(base_url=keyed_server.base_url, api_key=KEY) as client:
+    url = keyed_server.base_url
+    with AuraClient(base_url=url, api_key=KEY, dialect=dialect) as client:
         client.chat(HI)
-    with AuraClient(base_url=keyed_server.base_url, api_key=KEY + "x", max_retries=0) as client:
-        with pytest.raises(AuthenticationError):
+    with AuraClient(base_url=url, api_key=KEY + "x", dialect=dialect, max_retries=0) as client:
+        with pytest.raises(AuthenticationError) as info:
             client.chat(HI)
+    assert KEY not in str(info.value) + repr(info.value)
+    assert any(r.name.startswith("httpcore") for r in caplog.records)  # DEBUG was on
     ours = [r for r in caplog.records if r.name == "aura_sdk"]
-    assert any(f"POST {keyed_server.base_url}/api/chat -> 200" in r.getMessage() for r in ours)
+    assert any(f"POST {url}{CHAT_PATH[dialect]} -> 200" in r.getMessage() for r in ours)
     assert any("failed after 0 retries" in r.getMessage() for r in ours)
     for record in caplog.records:
         assert KEY not in record.getMessage()
@@ -91,12 +115,12 @@ def test_log_records_carry_no_key(
 
 
 def chat_in_a_subprocess(base_url: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """One chat from a fresh interpreter, with ``AURA_LOG`` as ``env`` says."""
+    """One chat from a fresh interpreter, with ``AURA_LOG`` (and ``AURA_DIALECT``) as ``env`` says."""
     code = (
         "import sys; from aura_sdk import AuraClient, user\n"
         "AuraClient(base_url=sys.argv[1]).chat([user('hi')])\n"
     )
-    environ = {k: v for k, v in os.environ.items() if k != "AURA_LOG"}
+    environ = {k: v for k, v in os.environ.items() if k not in ("AURA_LOG", "AURA_DIALECT")}
     return subprocess.run(
         [sys.executable, "-c", code, base_url],
         capture_output=True,
@@ -107,10 +131,12 @@ def chat_in_a_subprocess(base_url: str, **env: str) -> subprocess.CompletedProce
     )
 
 
-def test_aura_log_env_enables_the_logger(keyed_server: AuraServer) -> None:
-    result = chat_in_a_subprocess(keyed_server.base_url, AURA_LOG="debug", AURA_API_KEY=KEY)
+@both
+def test_aura_log_env_enables_the_logger(keyed_server: AuraServer, dialect: DialectName) -> None:
+    url = keyed_server.base_url
+    result = chat_in_a_subprocess(url, AURA_LOG="debug", AURA_API_KEY=KEY, AURA_DIALECT=dialect)
     assert result.returncode == 0, result.stderr
-    assert f"aura_sdk INFO POST {keyed_server.base_url}/api/chat -> 200" in result.stderr
+    assert f"aura_sdk INFO POST {url}{CHAT_PATH[dialect]} -> 200" in result.stderr
     assert "(retries: 0)" in result.stderr
     assert KEY not in result.stderr + result.stdout
 
@@ -130,22 +156,24 @@ def test_tls_verification_stays_on(cls: type[AuraClient] | type[AsyncAuraClient]
     assert context.check_hostname
 
 
-# A hostile server echoes every secret it was sent: the key (from the JSON body),
-# the base_url password and the Basic token httpx made of it (from Authorization).
+# A hostile server echoes every secret it was sent: the key (from the JSON body,
+# or the Bearer token in the openai dialect), the base_url password and the Basic
+# token httpx made of it (from Authorization; aura only: in the openai dialect
+# Authorization carries the key).
 PASSWORD = "pw-hunter2-0123"
 USER = "me"
 
 
-def _secrets() -> tuple[str, ...]:
+def _secrets(dialect: DialectName = "aura") -> tuple[str, ...]:
     token = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
-    return KEY, PASSWORD, token
+    return (KEY, PASSWORD, token) if dialect == "aura" else (KEY,)
 
 
 def _echoed(peer: Peer) -> str:
     """Everything secret the request carried, as the server saw it."""
-    key = json.loads(peer.request.body)["key"]
+    body = json.loads(peer.request.body) if peer.request.body else {}
     auth = peer.request.header("authorization") or ""
-    return f"{key} {auth}"
+    return f"{body.get('key', '')} {auth}".strip()
 
 
 def _reason_and_headers(peer: Peer) -> None:
@@ -171,10 +199,13 @@ def _redirect_echo(peer: Peer) -> None:
     peer.send(head("302 Found", {"Location": f"http://elsewhere.example/?k={echo}"}) + chunked())
 
 
-def _json_escaped_echo(peer: Peer) -> None:
+def _escaped(peer: Peer) -> bytes:
     # Every character \u-escaped: valid JSON, and no secret appears in it verbatim.
-    escaped = "".join(f"\\u{ord(c):04x}" for c in _echoed(peer))
-    body = b'{"error": {"message": "bad key: ' + escaped.encode() + b'"}}'
+    return "".join(f"\\u{ord(c):04x}" for c in _echoed(peer)).encode()
+
+
+def _json_escaped_echo(peer: Peer) -> None:
+    body = b'{"error": {"message": "bad key: ' + _escaped(peer) + b'"}}'
     peer.send(head("401 Unauthorized") + chunked(body))
 
 
@@ -183,14 +214,44 @@ def _models_echo(peer: Peer) -> None:
     peer.send(head("200 OK", {"X-Echo": echo.decode()}) + chunked(b'{"echo": "' + echo + b'"}'))
 
 
+SSE = {"Content-Type": "text/event-stream"}
+
+
+def _error_event_echo(peer: Peer) -> None:
+    # vLLM's mid-stream error, quoting the key, raw and \u-escaped.
+    message = _echoed(peer).encode() + b" " + _escaped(peer)
+    error = b'data: {"error": {"message": "bad key ' + message + b'", "code": 401}}\n\n'
+    peer.send(head("200 OK", SSE) + chunked(ROLE, error))
+
+
+def _invalid_event_echo(peer: Peer) -> None:
+    peer.send(
+        head("200 OK", SSE) + chunked(ROLE, b"data: {not json " + _echoed(peer).encode() + b"\n\n")
+    )
+
+
+def _json_200_echo(peer: Peer) -> None:
+    # An error inside a 200 (the overflow array's shape, and a plain error object).
+    body = b'{"error": {"message": "' + _echoed(peer).encode() + b'"}}'
+    peer.send(head("200 OK", {"Content-Type": "application/json"}) + chunked(body))
+
+
+def _overflow_echo(peer: Peer) -> None:
+    inner = json.dumps({"object": "error", "message": f"no {_echoed(peer)}"})
+    body = json.dumps([[1, 2], {"status_code": 400, "body": inner}]).encode()
+    peer.send(head("200 OK", {"Content-Type": "application/json"}) + chunked(body))
+
+
 @dataclass(frozen=True)
 class Echo:
     id: str
     script: Callable[[Peer], None]
     error: type[APIError]
     call: str = "chat"
+    dialects: tuple[DialectName, ...] = DIALECTS
 
 
+OPENAI: tuple[DialectName, ...] = ("openai",)
 ECHOES = [
     Echo("reason-phrase-headers-and-body", _reason_and_headers, InternalServerError),
     Echo("malformed-status-line", _malformed_status_line, APIConnectionError),
@@ -202,23 +263,36 @@ ECHOES = [
     Echo("models-json-escaped-error-body", _json_escaped_echo, AuthenticationError, "models"),
     Echo("models-body", _models_echo, APIResponseValidationError, "models"),
     Echo("models-reason-phrase", _reason_and_headers, InternalServerError, "models"),
+    # Only the openai dialect reads errors inside a 200.
+    Echo("error-event", _error_event_echo, AuthenticationError, dialects=OPENAI),
+    Echo("invalid-event", _invalid_event_echo, APIResponseValidationError, dialects=OPENAI),
+    Echo("json-error-in-a-200", _json_200_echo, InternalServerError, dialects=OPENAI),
+    Echo("overflow-array", _overflow_echo, BadRequestError, dialects=OPENAI),
 ]
-echoes = pytest.mark.parametrize("echo", ECHOES, ids=[e.id for e in ECHOES])
+echoes = pytest.mark.parametrize(
+    ("dialect", "echo"),
+    [pytest.param(d, e, id=f"{d}-{e.id}") for e in ECHOES for d in e.dialects],
+)
 
 
-def _url(server: HostileServer) -> str:
+def _url(server: HostileServer, dialect: DialectName = "aura") -> str:
+    if dialect == "openai":  # the key is the Authorization: no password in the URL
+        return server.base_url + "/v1"
     return server.base_url.replace("http://", f"http://{USER}:{PASSWORD}@")
 
 
-def _assert_sent(server: HostileServer) -> None:
+def _assert_sent(server: HostileServer, dialect: DialectName = "aura") -> None:
     """The server really saw (and so could echo) every secret."""
     request = server.requests[0]
+    if dialect == "openai":
+        assert request.header("authorization") == f"Bearer {KEY}"
+        return
     assert json.loads(request.body)["key"] == KEY
     assert request.header("authorization") == f"Basic {_secrets()[2]}"
 
 
 def _assert_nothing_shows(
-    error: BaseException | None, echo: Echo, caplog: pytest.LogCaptureFixture
+    error: BaseException | None, echo: Echo, caplog: pytest.LogCaptureFixture, dialect: DialectName
 ) -> None:
     assert isinstance(error, echo.error), repr(error)
     shown = [
@@ -233,43 +307,48 @@ def _assert_nothing_shows(
     for name in ("reason", "body", "text", "response"):
         shown.append(repr(getattr(error, name, "")))
     assert any(r.name.startswith("httpcore") for r in caplog.records)  # DEBUG was on
-    for secret in _secrets():
+    for secret in _secrets(dialect):
         for text in shown:
             assert secret not in text
     assert "***" in str(error) + caplog.text
 
 
 @echoes
-def test_echoed_secrets_show_nowhere_sync(echo: Echo, caplog: pytest.LogCaptureFixture) -> None:
+def test_echoed_secrets_show_nowhere_sync(
+    dialect: DialectName, echo: Echo, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)  # the root logger: aura_sdk, httpx, httpcore, h11...
     error: BaseException | None = None
     with hostile(echo.script) as server:
-        with AuraClient(base_url=_url(server), api_key=KEY, max_retries=0) as client:
+        url = _url(server, dialect)
+        with AuraClient(base_url=url, dialect=dialect, api_key=KEY, max_retries=0) as client:
             assert PASSWORD not in repr(client)
             try:
                 client.models() if echo.call == "models" else client.chat(HI)
             except Exception as exc:  # the case says which
                 error = exc
-    _assert_sent(server)
-    _assert_nothing_shows(error, echo, caplog)
+    _assert_sent(server, dialect)
+    _assert_nothing_shows(error, echo, caplog, dialect)
 
 
 @pytest.mark.anyio
 @echoes
 async def test_echoed_secrets_show_nowhere_async(
-    echo: Echo, caplog: pytest.LogCaptureFixture
+    dialect: DialectName, echo: Echo, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     error: BaseException | None = None
     with hostile(echo.script) as server:
-        async with AsyncAuraClient(base_url=_url(server), api_key=KEY, max_retries=0) as client:
+        async with AsyncAuraClient(
+            base_url=_url(server, dialect), dialect=dialect, api_key=KEY, max_retries=0
+        ) as client:
             assert PASSWORD not in repr(client)
             try:
                 await (client.models() if echo.call == "models" else client.chat(HI))
             except Exception as exc:  # the case says which
                 error = exc
-    _assert_sent(server)
-    _assert_nothing_shows(error, echo, caplog)
+    _assert_sent(server, dialect)
+    _assert_nothing_shows(error, echo, caplog, dialect)
 
 
 @pytest.mark.parametrize("cls", [AuraClient, AsyncAuraClient])
@@ -302,12 +381,16 @@ def test_a_gone_clients_secrets_stop_being_masked() -> None:
     assert scrub("sk-transient-secret") == "sk-transient-secret"
 
 
-@pytest.mark.parametrize("stdin", [None, "hi\n"], ids=["one-shot", "interactive"])
-def test_the_cli_prints_no_echoed_secret(stdin: str | None) -> None:
+@pytest.mark.parametrize(
+    ("dialect", "stdin"),
+    [("aura", None), ("aura", "hi\n"), ("openai", None)],
+    ids=["one-shot", "interactive", "openai-one-shot"],
+)
+def test_the_cli_prints_no_echoed_secret(dialect: DialectName, stdin: str | None) -> None:
     """``aura chat`` against an echoing server, with ``AURA_LOG=debug``: nothing shows."""
     with hostile(_reason_and_headers) as server:
-        url = _url(server)
-        args = [url, "hi"] if stdin is None else [url]
+        url = _url(server, dialect)
+        args = [url, "--dialect", dialect] + (["hi"] if stdin is None else [])
         result = subprocess.run(
             [sys.executable, "-m", "aura_sdk", "chat", "--base-url", *args],
             input=stdin,
@@ -317,12 +400,13 @@ def test_the_cli_prints_no_echoed_secret(stdin: str | None) -> None:
             timeout=60,
             check=False,
         )
-    _assert_sent(server)
+    _assert_sent(server, dialect)
     shown = result.stdout + result.stderr
-    assert "500 ***" in shown  # the error was printed, masked
+    # The error was printed, masked (the openai echo is the whole "Bearer KEY").
+    assert ("500 ***" if dialect == "aura" else "500 Bearer ***") in shown
     if stdin is not None:
         assert f"Chatting with {url.replace(PASSWORD, '***')}" in shown
-    for secret in _secrets():
+    for secret in _secrets(dialect):
         assert secret not in shown
 
 

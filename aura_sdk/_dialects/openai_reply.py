@@ -156,9 +156,21 @@ class EventReply(Reply):
         if self._consumed + size > self._cap:
             raise self._too_large(data)
         if self._strict:
+            consumed = self._consumed
             try:
                 UTF8Decoder.decode(self, data)  # counts the bytes; raises on invalid UTF-8
             except AuraDecodeError as exc:
+                # The events complete before the bad byte were received whole: their
+                # text is kept (and a reply they end, by [DONE] or a stop string,
+                # is no error), wherever the chunk boundaries fell.
+                good = data[: max(exc.position - consumed, 0)]
+                try:
+                    text = self._texts(self._sse.feed(good)) if good else ""
+                except ResponseTooLargeError:  # an event past the cap: the bad byte is the news
+                    text = ""
+                if self.ended:
+                    self._consumed += size
+                    return text
                 self._release()
                 exc.text = self.text
                 raise
@@ -323,10 +335,12 @@ def error_event(chunk: dict[str, Any], data: str, text: str) -> APIStatusError:
     error = chunk.get("error")
     code = error.get("code") if isinstance(error, dict) else chunk.get("code")
     status = code if isinstance(code, int) and 400 <= code <= 599 else 500
-    exc = status_error(status, phrase(status), data)
-    message = error_message(data) or scrub(data[:200])
+    exc = status_error(status, phrase(status), scrub(data))  # .body: the event, masked
+    message = error_message(data) or data[:200]
     where = f"after {len(text)} characters" if text else "before any text"
     said = f" (code {code})" if isinstance(code, (int, str)) and code != "" else ""
-    exc.args = (f"the server sent an error event {where}: {message}{said}",)
+    # Scrubbed whole: the server's message (decoded from JSON, so \u-escapes and
+    # all) and its code may echo the key it was sent.
+    exc.args = (scrub(f"the server sent an error event {where}: {message}{said}"),)
     exc.text = text
     return exc
