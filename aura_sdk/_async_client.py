@@ -18,6 +18,8 @@ import httpx
 from ._base import DEFAULT_MAX_RESPONSE_BYTES, BaseClient, BaseStream
 from ._exceptions import AuraUsageError
 from ._http import (
+    DRAIN_BYTES,
+    DRAIN_SECONDS,
     SEND_ERRORS,
     TRANSPORT_ERRORS,
     HeadClock,
@@ -489,7 +491,11 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
                     await self._close()
                     raise overdue
                 if self._reply.ended:  # the dialect's end marker: read no further
-                    await self._close()
+                    try:
+                        if self._reply.drain:
+                            await self._drain()
+                    finally:
+                        await self._close()
                     if text:
                         return text
                     raise StopAsyncIteration
@@ -515,6 +521,21 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
                     await response.aclose()
             return
         await self._close()
+
+    async def _drain(self) -> None:
+        """Read the rest of a complete reply's body, so its connection is kept (``drain``)."""
+        chunks = self._chunks
+        if chunks is None:
+            return
+        size = 0
+        with anyio.move_on_after(DRAIN_SECONDS):
+            try:
+                async for data in chunks:
+                    size += len(data)
+                    if size > DRAIN_BYTES:
+                        return
+            except TRANSPORT_ERRORS:
+                return  # the reply was complete: no error
 
     async def _close(self) -> None:
         self._done = True

@@ -21,6 +21,7 @@ from ._http import (
     build_request,
     connection_error,
     deadline,
+    drain,
     error_from_response,
     interrupt,
     open_http,
@@ -244,6 +245,7 @@ class Stream(BaseStream, Iterator[str]):
         super().__init__(spec, reply, timeout)
         self._client = client
         self._chunks: Iterator[bytes] | None = None
+        self._rest: Iterator[bytes] | None = None
         self._texts: Generator[str, None, None] | None = None
         self._body: _Body | None = None
         self._reader = 0  # the thread that iterates it
@@ -267,7 +269,9 @@ class Stream(BaseStream, Iterator[str]):
             if self._body is None or self._chunks is None:
                 self._texts = _no_texts()  # closed before it was iterated
             else:
-                self._texts = _texts(self._body, self._chunks, self._reply, self._budget)
+                self._texts = _texts(
+                    self._body, self._chunks, self._reply, self._budget, self._rest
+                )
                 self._reader = threading.get_ident()
         return self._texts
 
@@ -311,6 +315,8 @@ class Stream(BaseStream, Iterator[str]):
         # Dropping these unclosed (``break`` with no reference kept) runs their
         # close(), which makes httpcore give the connection back at once.
         self._chunks = body_chunks(self._response, self._reply.max_bytes)
+        # Only the SDK's own client can bound each read of the rest (see ``drain``).
+        self._rest = self._chunks if self._client._owns_http else None
         if self._deadline is not None:  # each read ends by it, not only each chunk
             self._chunks = bounded_chunks(self._chunks, self._deadline)
 
@@ -340,16 +346,23 @@ def _no_texts() -> Generator[str, None, None]:
 
 
 def _texts(
-    body: _Body, chunks: Iterator[bytes], reply: Reply, budget: Budget
+    body: _Body,
+    chunks: Iterator[bytes],
+    reply: Reply,
+    budget: Budget,
+    rest: Iterator[bytes] | None,
 ) -> Generator[str, None, None]:
     """The loop of a stream, as a generator: cheaper per chunk than ``__next__``.
 
     It holds no reference to its ``Stream``, so dropping the stream drops it, and
     closing it (``break``, an exception in the caller's loop) closes the response
-    at once.
+    at once. ``rest``: the body's own chunks, to read the end of it after a
+    complete reply (``drain``), when every read there can be bounded.
     """
     try:
         yield from reply.texts(chunks, budget.deadline, budget.timeout.total)
+        if reply.drain and rest is not None:
+            drain(rest, budget.deadline)
     except TRANSPORT_ERRORS as exc:
         if body.stopped or body.response.is_closed:
             return  # closed by the caller while iterating

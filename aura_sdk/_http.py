@@ -43,6 +43,9 @@ if TYPE_CHECKING:
     from ._timeouts import Budget
 
 __all__ = [
+    "DRAIN_BYTES",
+    "DRAIN_SECONDS",
+    "drain",
     "DEFAULT_LIMITS",
     "SEND_ERRORS",
     "TRANSPORT_ERRORS",
@@ -466,6 +469,31 @@ def bind_deadlines(http: httpx.Client) -> None:
         backend: Any = getattr(pool, "_network_backend", None)
         if hasattr(backend, "connect_tcp") and not isinstance(backend, _DeadlineBackend):
             pool._network_backend = _DeadlineBackend(backend)
+
+
+DRAIN_SECONDS = 0.5
+"""How long the end of a complete reply's body may take to arrive (see ``drain``)."""
+DRAIN_BYTES = 64 * 1024
+"""How much may follow a complete reply before its connection is given up instead."""
+
+
+def drain(chunks: Iterator[bytes], total_at: float | None) -> None:
+    """Read the rest of a body whose reply is complete (``data: [DONE]`` came), so
+    that its connection goes back to the pool instead of being closed.
+
+    A server ends the body right after ``[DONE]``; one that does not within
+    ``DRAIN_SECONDS`` (or sends more than ``DRAIN_BYTES``) only loses the
+    connection. Every read ends by that deadline: for the SDK's own client only
+    (``deadline``), so the caller of a sync stream over their own ``http_client``
+    does not get here. A failure is no error: the reply was complete.
+    """
+    at = _earlier(monotonic() + DRAIN_SECONDS, total_at)
+    size = 0
+    with suppress(*TRANSPORT_ERRORS, BodyError), deadline(at):
+        for data in chunks:
+            size += len(data)
+            if size > DRAIN_BYTES:
+                return
 
 
 def is_identity(response: httpx.Response) -> bool:

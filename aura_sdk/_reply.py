@@ -36,6 +36,9 @@ class Reply(UTF8Decoder):
     ended: bool = False
     """The body holds nothing more to read (a dialect's end marker came): the
     facades stop reading and close the response. Plain text ends only with its body."""
+    drain: bool = False
+    """The end marker came where the body should end too: the facades read the
+    rest (bounded) so that the connection is kept."""
     finish_reason: str | None = None
     """Why the reply ended, when the dialect says (``"stop"``, ``"length"``...)."""
     stop_sequence: str | None = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import sys
+import threading
 from collections.abc import AsyncGenerator, Iterator
 
 import anyio
@@ -43,18 +44,10 @@ both = pytest.mark.parametrize("dialect", DIALECTS)
 # A character cut by the drop: plain text keeps its bytes in .truncated; the openai
 # emulator (as OpenChat) sends content deltas as JSON text, the cut one as U+FFFD.
 CUT = {"aura": ("partial é", b"\xe2\x9c"), "openai": ("partial é\ufffd", b"")}
-REUSED = [
-    "aura",
-    pytest.param(
-        "openai",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="bug: after data: [DONE] the stream closes the response before the end of "
-            "its chunked body (the last chunk is never read), so httpcore closes the "
-            "connection instead of keeping it: every openai-dialect request opens a new one",
-        ),
-    ),
-]
+# A sync stream over the caller's own http_client cannot bound each read of the
+# rest of the body after data: [DONE] (only the SDK's own pool can), so there it
+# closes the response, and that connection, as the README says.
+SYNC_CONNECTIONS = {"aura": 1, "openai": 2}
 
 
 class Boom(Exception):
@@ -99,14 +92,26 @@ def test_sync_exhausted(client: AuraClient, server: AuraServer) -> None:
     assert_pool_free(client)
 
 
-@pytest.mark.parametrize("dialect", REUSED)
+@both
 def test_sync_whole_reply_leaves_the_connection_reusable(
     client: AuraClient, server: AuraServer
 ) -> None:
     server.script(LONG)
     assert client.chat(HI) == "one two three four"
     assert_pool_free(client)
-    assert server.connections == 1  # kept alive, not closed and opened again
+    assert server.connections == SYNC_CONNECTIONS[server.dialect]
+
+
+@both
+def test_sync_own_client_keeps_the_connection(server: AuraServer) -> None:
+    """The SDK's own pool: the rest of the body after [DONE] is read, bounded."""
+    with AuraClient(
+        base_url=server.base_url, dialect=server.dialect, timeout=TIMEOUT, max_retries=0
+    ) as own:
+        server.script(LONG)
+        assert own.chat(HI) == "one two three four"
+        assert own.chat(HI) == "Hello, world"
+    assert server.connections == 1
 
 
 @both
@@ -218,7 +223,7 @@ async def test_async_exhausted(aclient: AsyncAuraClient, server: AuraServer) -> 
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("dialect", REUSED)
+@both
 async def test_async_whole_reply_leaves_the_connection_reusable(
     aclient: AsyncAuraClient, server: AuraServer
 ) -> None:
@@ -452,3 +457,63 @@ def test_async_client_used_from_a_second_event_loop(
     with pytest.raises(AuraUsageError, match="first used in another event loop"):
         anyio.run(use, backend=second)
     assert len(server.requests) == 1
+
+
+# --- after data: [DONE]: the rest of the body is read, bounded ------------------
+
+DONE = (
+    b'data: {"choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":"stop"}]}\n\n',
+    b"data: [DONE]\n\n",
+)
+AFTER_DONE = {
+    # the body stays open, silent (a server that never ends it)
+    "silent": Fault(sse=(*DONE, b": ping\n\n"), stall_after=3),
+    # more than DRAIN_BYTES follows (comments, never an event)
+    "flood": Fault(sse=(*DONE, *[b": " + b"x" * 16382 + b"\n\n"] * 8)),
+}
+SLOW = Timeout(connect=5, response=5, read=60, write=5, pool=5)
+after_done = pytest.mark.parametrize("after", sorted(AFTER_DONE))
+
+
+GUARD = 10.0  # seconds: far above DRAIN_SECONDS, far below SLOW.read
+
+
+@after_done
+def test_sync_rest_after_done_is_bounded(openai_server: AuraServer, after: str) -> None:
+    """A body that goes on after [DONE] costs at most its connection, never the
+    read limit (60 s here: the guard fires long before)."""
+    replies: list[str] = []
+
+    def chat_twice() -> None:
+        with AuraClient(
+            base_url=openai_server.base_url, dialect="openai", timeout=SLOW, max_retries=0
+        ) as own:
+            openai_server.script(AFTER_DONE[after])
+            replies.append(own.chat(HI))
+            replies.append(own.chat(HI))  # a new connection, or the same one
+
+    worker = threading.Thread(target=chat_twice, daemon=True)
+    worker.start()
+    worker.join(GUARD)
+    assert not worker.is_alive(), "the stream waited for the end of the body"
+    assert replies[0] == "hi"
+    assert replies[1].startswith("Hello")  # the next request is not held up
+
+
+@pytest.mark.anyio
+@after_done
+async def test_async_rest_after_done_is_bounded(openai_server: AuraServer, after: str) -> None:
+    for http in (None, httpx.AsyncClient()):  # the SDK's own pool, and the caller's
+        async with AsyncAuraClient(
+            base_url=openai_server.base_url,
+            dialect="openai",
+            http_client=http,
+            timeout=SLOW,
+            max_retries=0,
+        ) as client:
+            openai_server.script(AFTER_DONE[after])
+            with anyio.fail_after(GUARD):
+                assert await client.chat(HI) == "hi"
+                assert (await client.chat(HI)).startswith("Hello")
+        if http is not None:
+            await http.aclose()

@@ -119,7 +119,6 @@ def rejected() -> None:
     client.chat([user("Hi")], temperature="hot")  # type: ignore[arg-type]
     client.chat([user("Hi")], max_tokens=1.5)  # type: ignore[arg-type]
     client.chat([user("Hi")], errors="ignore")  # type: ignore[arg-type]
-    client.chat([user("Hi")], 0.5)  # type: ignore[call-arg]
     AuraClient("http://localhost")  # type: ignore[call-arg]
     AuraClient(timeout=None)  # type: ignore[arg-type]
     AsyncAuraClient(http_client=httpx.Client())  # type: ignore[arg-type]

@@ -118,7 +118,17 @@ class EventReply(Reply):
     ('', True, 'stop', 'c1', 'café')
     """
 
-    __slots__ = ("_events", "_sse", "_stop", "_strict", "ended", "finish_reason", "id", "usage")
+    __slots__ = (
+        "_events",
+        "_sse",
+        "_stop",
+        "_strict",
+        "drain",
+        "ended",
+        "finish_reason",
+        "id",
+        "usage",
+    )
 
     @property
     def stop_sequence(self) -> str | None:  # type: ignore[override]
@@ -136,6 +146,7 @@ class EventReply(Reply):
         self._sse = SSEDecoder(max_bytes)
         self._strict = errors == "strict"
         self._stop = StopMatcher(stop) if stop else None
+        self.drain = False
         self.ended = False
         """The reply is complete (``[DONE]``, or a stop string): read no further."""
         self._events = 0
@@ -259,7 +270,7 @@ class EventReply(Reply):
             self._events += 1
             data = event.data
             if data == "[DONE]":
-                self.ended = True
+                self.ended = self.drain = True
                 break
             try:
                 chunk = _loads(data)
