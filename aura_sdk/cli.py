@@ -29,47 +29,24 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from typing import NoReturn, TextIO
 
-from . import (
-    AuraClient,
-    AuraError,
-    AuraValidationError,
-    Message,
-    StreamInterruptedError,
-    assistant,
-    user,
-)
+from . import AuraClient, AuraError, AuraValidationError, user
+from ._cli.chat import EXIT_INTERRUPTED, Chat, loaded_note, stream_reply
+from ._cli.conversation import Conversation, ConversationError
+from ._cli.lines import LineReader, history_path
+from ._cli.terminal import Output, OutputError, Spinner, Style, UsageError, say, shown
 from ._dialects import resolve_dialect
 from ._logs import LOG_FORMAT, setup_from_env
 from ._params import ChatParams
 from ._timeouts import MAX_SECONDS, to_timeout
-from ._validation import redact_url
 from ._version import __version__
 
 __all__ = ["main", "shown"]
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
 
-# What a server sends never reaches the terminal raw: every C0 control but tab and
-# newline (ESC starts the terminal's escape sequences, CR rewrites the line), DEL, the
-# C1 controls (U+0080-U+009F; U+009B is a one-character CSI) and the bidirectional
-# overrides and isolates (which reorder what is shown) are written as visible escapes.
-_ESCAPED = [
-    *(c for c in range(0x20) if c not in (0x09, 0x0A)),
-    *range(0x7F, 0xA0),
-    *range(0x202A, 0x202F),
-    *range(0x2066, 0x206A),
-]
-_ESCAPES = {c: (f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}") for c in _ESCAPED}
-
-
-def shown(text: str) -> str:
-    r"""``text`` safe for a terminal: ``"\x1b[31m"`` becomes the visible ``\x1b[31m``.
-
-    Newlines, tabs and all other characters (any script, emoji) pass unchanged.
-    """
-    return text.translate(_ESCAPES)
+_UsageError = UsageError
+_OutputError = OutputError
 
 
 class _ShownFormatter(logging.Formatter):
@@ -77,18 +54,6 @@ class _ShownFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         return shown(super().format(record))
-
-
-class _UsageError(Exception):
-    """Bad command-line input (exit status 2)."""
-
-
-class _OutputError(Exception):
-    """Writing to stdout failed (a closed pipe, a full disk)."""
-
-    def __init__(self, exc: OSError) -> None:
-        super().__init__(f"cannot write the output: {exc.strerror or exc}")
-        self.broken_pipe = isinstance(exc, BrokenPipeError) or exc.errno == errno.EPIPE
 
 
 class _Parser(argparse.ArgumentParser):
@@ -130,9 +95,48 @@ def _port(text: str) -> int:
     return value
 
 
+_ENVIRONMENT = """
+environment:
+  AURA_BASE_URL   the server's URL when --base-url is not given
+  AURA_API_KEY    the API key (never on the command line; never printed)
+  AURA_DIALECT    aura (default) or openai, when --dialect is not given
+  AURA_LOG        debug or info: log requests and retries on stderr
+  AURA_HISTORY    the conversation's line history file (empty: none); default
+                  $XDG_STATE_HOME/aura/history or ~/.local/state/aura/history
+                  (macOS: ~/Library/Application Support/aura/history,
+                  Windows: %LOCALAPPDATA%\\aura\\history)
+  NO_COLOR        set (not empty): no colours, even on a terminal
+"""
+
+_MAIN_EPILOG = """examples:
+  aura chat "What is Aura?"              stream one reply
+  aura chat                              a conversation (/help lists its commands)
+  cat notes.txt | aura chat "summarize"  the prompt, then the piped text, as one message
+  aura chat --local "hi"                 talk to a local emulator started in-process
+  aura models                            list the server's models
+  aura serve --port 8000                 run the local emulator for other programs
+"""
+
+_CHAT_EPILOG = """examples:
+  aura chat "What is Aura?"
+  aura chat --system "Be brief." --temperature 0.2 "Hi"
+  cat notes.txt | aura chat "summarize"  one message: the prompt, a blank line, the text
+  aura chat                              a conversation; /save chat.json keeps it
+  aura chat --load chat.json             ... and this goes on from it
+  aura chat --dialect openai --base-url http://127.0.0.1:18888/v1 "Hi"
+
+in a conversation: /help /system [TEXT] /clear /retry /save FILE /load FILE /exit;
+\"\"\" on a line of its own starts and ends a multi-line message; Ctrl-C stops a
+reply, Ctrl-C at the prompt clears the line (twice in a row: leaves); Ctrl-D leaves.
+"""
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
-        prog="aura", description="Chat with an Aura (openchat-ui) server from the terminal."
+        prog="aura",
+        description="Chat with an Aura (openchat-ui) server from the terminal.",
+        epilog=_MAIN_EPILOG + _ENVIRONMENT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"aura-sdk {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -140,7 +144,7 @@ def _parser() -> argparse.ArgumentParser:
     def server_options(sub: argparse.ArgumentParser) -> None:
         where = sub.add_mutually_exclusive_group()
         where.add_argument(
-            "--base-url", help="the server (default: $AURA_BASE_URL, then https://openchat.team)"
+            "--base-url", help="the server's URL (default: $AURA_BASE_URL; see below)"
         )
         where.add_argument(
             "--local", action="store_true", help="start a local emulator in-process and use it"
@@ -160,9 +164,24 @@ def _parser() -> argparse.ArgumentParser:
             "then aura",
         )
 
-    chat = commands.add_parser("chat", help="stream a reply, or chat interactively with no PROMPT")
+    chat = commands.add_parser(
+        "chat",
+        help="stream a reply, or chat interactively with no PROMPT",
+        description="Stream one reply to PROMPT (and to what is piped in), or, with no "
+        "PROMPT on a terminal, hold a conversation: /help lists its commands.",
+        epilog=_CHAT_EPILOG + _ENVIRONMENT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     chat.add_argument(
-        "prompt", nargs="?", help="the message; leave out for an interactive conversation"
+        "prompt",
+        nargs="?",
+        help="the message (piped input follows it after a blank line); leave out for a "
+        "conversation",
+    )
+    chat.add_argument(
+        "--load",
+        metavar="FILE",
+        help='start from a conversation saved with /save (JSON: a list of {"role", "content"})',
     )
     chat.add_argument("--system", help="a system prompt")
     chat.add_argument("--temperature", type=float, default=0.5, help="0 to 2 (default 0.5)")
@@ -182,10 +201,24 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--model", default="openchat_3.6", help="model id (default openchat_3.6)")
     server_options(chat)
 
-    models = commands.add_parser("models", help="list the server's models")
+    models = commands.add_parser(
+        "models",
+        help="list the server's models",
+        epilog=_ENVIRONMENT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     server_options(models)
 
-    serve = commands.add_parser("serve", help="run the local Aura emulator")
+    serve = commands.add_parser(
+        "serve",
+        help="run the local Aura emulator",
+        description="Run the local emulator; one line per request on stderr "
+        "(client, method, path, status, bytes, milliseconds).",
+        epilog="example:\n  aura serve --port 8000 &\n"
+        '  aura chat --base-url http://127.0.0.1:8000 "hi"\n',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    serve.add_argument("--quiet", action="store_true", help="no line per request on stderr")
     serve.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
     )
@@ -259,118 +292,81 @@ _LOCAL = "http://127.0.0.1:9"
 """A placeholder, only to check the settings before ``--local`` starts its server."""
 
 
-class _Output:
-    """stdout for replies: every failure to write is an ``_OutputError``."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self._stream = stream
-        self.dirty = False  # something written since the last newline
-
-    def write(self, text: str) -> None:
-        if text:  # first: Ctrl-C may come while the text is being written
-            self.dirty = not text.endswith("\n")
-        try:
-            self._stream.write(text)
-            self._stream.flush()
-        except OSError as exc:
-            raise _OutputError(exc) from None
+def _error(exc: BaseException, err: TextIO) -> None:
+    say(err, f"aura: error: {shown(str(exc))}\n")
 
 
-def _say(
-    client: AuraClient, history: list[Message], args: argparse.Namespace, out: _Output
-) -> tuple[str, str | None]:
-    """Stream one reply to ``out``: its text, and a mark when it did not end normally.
+_write = say
 
-    The mark is ``"stopped"`` (Ctrl-C, before the first chunk or during the
-    reply: what arrived is kept), ``"length"`` (``max_tokens`` reached),
-    ``"stop"`` (a ``--stop`` string), or ``"incomplete"`` (the server ended
-    without saying why). A failure raises (a ``StreamInterruptedError`` carries
-    the text printed so far).
-    """
-    stream = client.stream(history, **_params(args))
+
+def _read_piped() -> str | None:
+    """All of stdin when it is not a terminal (a pipe, a file); None when there is none."""
+    stdin = sys.stdin
+    if stdin is None or stdin.isatty():
+        return None
     try:
-        with stream:  # entering sends the request
-            for chunk in stream:
-                out.write(shown(chunk))
-    except KeyboardInterrupt:
-        return stream.text, "stopped"
-    out.write("\n")
-    if client.dialect == "aura":
-        return stream.text, None
-    if stream.stop_sequence is not None:
-        return stream.text, "stop"
-    reason = stream.finish_reason
-    return stream.text, ("incomplete" if reason is None else None if reason == "stop" else reason)
-
-
-def _interactive(client: AuraClient, args: argparse.Namespace, out: _Output, err: TextIO) -> int:
-    if sys.stdin is None:  # started with stdin closed (`<&-`)
-        raise _UsageError("standard input is closed: give a PROMPT, or input to read")
-    tty = sys.stdin.isatty()
-    _write(
-        err,
-        f"Chatting with {shown(redact_url(client.base_url))} ({shown(client.model.id)}). "
-        "Ctrl-C stops a reply, Ctrl-D leaves.\n",
-    )
-    history: list[Message] = []
-    interrupted = False  # Ctrl-C at the prompt once: a second one leaves
-    while True:
-        try:
-            line = input("you> " if tty else "")
-        except EOFError:
-            return 0
-        except KeyboardInterrupt:
-            if interrupted:
-                _write(err, "\n")
-                return EXIT_INTERRUPTED
-            interrupted = True
-            _write(err, "\n(Ctrl-C again or Ctrl-D leaves)\n")
-            continue
-        interrupted = False
-        if not _is_text(line):
-            _write(err, f"aura: error: that line is not valid {_encoding()} text; not sent\n")
-            continue
-        if not line.strip():
-            continue
-        history.append(user(line))
-        try:
-            text, mark = _say(client, history, args, out)
-        except StreamInterruptedError as exc:
-            if not exc.text:
-                history.pop()  # nothing came: let the user try again
-                _error(exc, err)
-                continue
-            out.write(" [interrupted]\n")
-            _error(exc, err)
-            text, mark = exc.text, "interrupted"
-        except AuraError as exc:
-            history.pop()  # the server never answered it: let the user try again
-            _error(exc, err)
-            continue
-        if mark == "stopped":
-            out.write(" [stopped]\n")
-        elif mark is not None and mark != "interrupted":
-            out.write(f"[{shown(mark)}]\n")  # why the reply ended, when not a normal stop
-        if text:
-            history.append(assistant(text))
-        elif mark == "stopped":
-            history.pop()  # stopped before any answer: as if never sent
+        text = stdin.read()
+    except OSError as exc:
+        raise UsageError(f"cannot read standard input: {exc.strerror or exc}") from None
+    if not _is_text(text):
+        raise UsageError(f"the input is not valid {_encoding()} text; not sent")
+    return text.rstrip("\r\n")  # the last line's end is not part of the message
 
 
 def _encoding() -> str:
     return (getattr(sys.stdin, "encoding", None) or sys.getfilesystemencoding()).lower()
 
 
-def _write(err: TextIO, text: str) -> None:
-    try:
-        err.write(text)
-        err.flush()
-    except (OSError, ValueError):
-        pass  # stderr is gone: nowhere left to say anything
+def _conversation(args: argparse.Namespace) -> Conversation:
+    conversation = Conversation()
+    if args.load is not None:
+        try:
+            conversation = Conversation.load(args.load)
+        except ConversationError as exc:
+            raise UsageError(str(exc)) from None
+    if args.system is not None:
+        conversation.system = args.system
+    return conversation
 
 
-def _error(exc: BaseException, err: TextIO) -> None:
-    _write(err, f"aura: error: {shown(str(exc))}\n")
+def _chat(
+    client: AuraClient,
+    args: argparse.Namespace,
+    conversation: Conversation,
+    out: Output,
+    err: TextIO,
+) -> int:
+    def params(conversation: Conversation) -> ChatParams:
+        return {**_params(args), "system": conversation.system}
+
+    spinner = Spinner.for_stream(err)
+    if args.prompt is None and sys.stdin is not None and sys.stdin.isatty():
+        if args.load is not None:
+            say(err, loaded_note(conversation, args.load))
+        reader = LineReader(
+            tty=True,
+            style=out.style,
+            err=err,
+            path=history_path(),
+            secrets=[os.environ.get("AURA_API_KEY", "")],
+        )
+        chat = Chat(client, conversation, params, reader=reader, out=out, err=err, spinner=spinner)
+        return chat.run()
+    # One message: the prompt, then what was piped in after a blank line (as `llm` does).
+    if args.prompt is None and sys.stdin is None:  # started with stdin closed (`<&-`)
+        raise UsageError("standard input is closed: give a PROMPT, or input to read")
+    piped = _read_piped()
+    parts = [p for p in (args.prompt, piped) if p is not None and p.strip()]
+    if not parts:
+        raise UsageError("nothing to send: give a PROMPT, or input to read")
+    conversation.ask("\n\n".join(parts))
+    _, mark = stream_reply(client, conversation.messages, params(conversation), out, spinner)
+    if mark == "stopped":
+        out.end_line()
+        return EXIT_INTERRUPTED
+    if mark is not None:  # on stderr: stdout holds only the reply
+        say(err, f"aura: the reply ended: [{shown(mark)}]\n")
+    return 0
 
 
 def _run(args: argparse.Namespace, stdout: TextIO | None, err: TextIO) -> int:
@@ -378,23 +374,16 @@ def _run(args: argparse.Namespace, stdout: TextIO | None, err: TextIO) -> int:
         return _serve(args, err)
     _check_settings(args)
     if stdout is None:  # started with stdout closed (`>&-`)
-        raise _OutputError(OSError(errno.EBADF, "standard output is closed"))
-    out = _Output(stdout)
+        raise OutputError(OSError(errno.EBADF, "standard output is closed"))
+    out = Output(stdout, Style.for_stream(stdout))
+    # A bad --load file is exit 2 before anything starts.
+    conversation = _conversation(args) if args.command == "chat" else None
     with _client(args) as client:
-        if args.command == "models":
+        if conversation is None:
             for model in client.models():
                 out.write(f"{shown(model.id)}\t{shown(model.name)}\n")
             return 0
-        if args.prompt is None:
-            return _interactive(client, args, out, err)
-        _, mark = _say(client, [user(args.prompt)], args, out)
-        if mark == "stopped":
-            if out.dirty:
-                out.write("\n")
-            return EXIT_INTERRUPTED
-        if mark is not None:  # on stderr: stdout holds only the reply
-            _write(err, f"aura: the reply ended: [{shown(mark)}]\n")
-        return 0
+        return _chat(client, args, conversation, out, err)
 
 
 class _Announce:
@@ -424,6 +413,8 @@ def _serve(args: argparse.Namespace, err: TextIO) -> int:
         dialect=dialect,
         enable_sys_prompt=args.enable_sys_prompt,
     )
+    if not args.quiet:
+        _log_requests(err)
     interrupted = False
     failure: list[Exception] = []
 
@@ -467,6 +458,24 @@ def _serve(args: argparse.Namespace, err: TextIO) -> int:
     except KeyboardInterrupt:  # pragma: no cover - where the loop cannot catch SIGINT
         return EXIT_INTERRUPTED
     return EXIT_INTERRUPTED if interrupted else 0
+
+
+class _ErrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A handler that never fails: when stderr is gone the lines go nowhere."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        pass
+
+
+def _log_requests(err: TextIO) -> None:
+    """``aura serve``: the server's line per request on stderr, as they are."""
+    from .server._server import request_log
+
+    handler = _ErrHandler(err)
+    handler.setFormatter(_ShownFormatter("%(message)s"))
+    request_log.addHandler(handler)
+    request_log.setLevel(logging.INFO)
+    request_log.propagate = False  # not twice with $AURA_LOG
 
 
 def _reconfigure() -> None:

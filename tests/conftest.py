@@ -6,6 +6,7 @@ import pytest
 
 from aura_sdk import DialectName
 from aura_sdk.server import AuraServer, Fault
+from tests._terminal import terminal  # noqa: F401  (the fixture, for the pty tests)
 
 
 @pytest.fixture(params=["asyncio", "trio"])

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import pytest
 
 from aura_sdk.server import AuraServer, Fault
+from tests._terminal import AURA, Terminal
 
 TIMEOUT = 30
 
@@ -120,51 +121,56 @@ def test_local_starts_its_own_server() -> None:
     assert "You said: “hello local”" in result.stdout
 
 
-def test_interactive_keeps_the_history(aura_server: AuraServer) -> None:
+def test_piped_lines_are_one_message(aura_server: AuraServer) -> None:
+    # Was one turn per line; now the whole input is one message (issue 10).
     result = aura("chat", "--base-url", aura_server.base_url, stdin="first\n\nsecond\n")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("You said:") == 2
-    assert "“second”" in result.stdout
-    second = aura_server.requests[1].json()["messages"]
+    assert result.stdout.count("You said:") == 1
+    assert [r.json()["messages"] for r in aura_server.requests] == [
+        [{"role": "user", "content": "first\n\nsecond"}]
+    ]
+    assert result.stderr == ""  # no banner, no prompt: not a conversation
+
+
+def test_a_conversation_keeps_the_history_and_goes_on_after_an_error(
+    aura_server: AuraServer, terminal: Callable[..., Terminal]
+) -> None:
+    aura_server.script(Fault(), Fault(status=500, reason="Internal Server Error"))
+    tty = terminal([*AURA, "chat", "--base-url", aura_server.base_url])
+    for line, expected in [
+        ("first", b"You said: \xe2\x80\x9cfirst"),
+        ("broken", b"aura: error: 500 Internal Server Error"),
+        ("second", b"You said: \xe2\x80\x9csecond"),
+    ]:
+        tty.expect(b"you> ")
+        tty.wait_until_reading()
+        tty.type(line + "\n")
+        tty.expect(expected)
+    tty.expect(b"you> ")
+    second = aura_server.requests[2].json()["messages"]
     assert [m["role"] for m in second] == ["user", "assistant", "user"]
-    assert second[0]["content"] == "first"
+    assert [second[0]["content"], second[2]["content"]] == ["first", "second"]  # not "broken"
     assert second[1]["content"].startswith("Hello! I am the local Aura emulator")
 
 
-def test_interactive_error_keeps_the_conversation_going(aura_server: AuraServer) -> None:
-    aura_server.script(Fault(status=500, reason="Internal Server Error"))
-    result = aura("chat", "--base-url", aura_server.base_url, stdin="first\nsecond\n")
-    assert result.returncode == 0
-    assert "aura: error: 500 Internal Server Error" in result.stderr
-    assert [m["content"] for m in aura_server.requests[1].json()["messages"]] == ["second"]
-
-
 def test_ctrl_c_stops_the_reply_but_not_the_conversation(
-    aura_server_factory: Callable[..., AuraServer],
+    aura_server_factory: Callable[..., AuraServer], terminal: Callable[..., Terminal]
 ) -> None:
     server = aura_server_factory(pace=0.2)  # about 8 s for a whole reply
     server.script(Fault(), Fault(chunks=(b"done",)))  # the second reply comes at once
-    with subprocess.Popen(
-        [sys.executable, "-m", "aura_sdk", "chat", "--base-url", server.base_url],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as process:
-        assert process.stdin is not None
-        assert process.stdout is not None
-        try:
-            process.stdin.write("first\n")
-            process.stdin.flush()
-            assert process.stdout.read(7) == "Hello! "  # the reply has started
-            process.send_signal(signal.SIGINT)
-            out, err = process.communicate("second\n", timeout=TIMEOUT)
-        finally:
-            process.kill()
-    assert process.returncode == 0, err
-    assert "[stopped]" in out
-    assert out.endswith("done\n")
-    assert "Traceback" not in err
+    tty = terminal([*AURA, "chat", "--base-url", server.base_url])
+    tty.expect(b"you> ")
+    tty.wait_until_reading()
+    tty.type("first\n")
+    tty.expect(b"Hello! ")  # the reply has started
+    tty.interrupt()
+    tty.expect(b"[interrupted: Ctrl-C]")
+    tty.expect(b"you> ")
+    tty.wait_until_reading()
+    tty.type("second\n")
+    tty.expect(b"done")
+    tty.expect(b"you> ")
+    assert b"Traceback" not in tty.seen
     messages = server.requests[1].json()["messages"]
     assert [m["role"] for m in messages] == ["user", "assistant", "user"]
     assert messages[1]["content"].startswith("Hello!")
@@ -215,12 +221,18 @@ def test_console_script_is_installed() -> None:
     assert json.dumps(result.returncode) == "0"
 
 
-def test_url_password_is_never_printed(aura_server: AuraServer) -> None:
+def test_url_password_is_never_printed(
+    aura_server: AuraServer, terminal: Callable[..., Terminal]
+) -> None:
     url = aura_server.base_url.replace("http://", "http://alice:hunter2@")
-    result = aura("chat", "--base-url", url, stdin="first\n")
-    assert result.returncode == 0, result.stderr
-    assert "Chatting with http://alice:***@127.0.0.1:" in result.stderr
-    assert "hunter2" not in result.stdout + result.stderr
+    tty = terminal([*AURA, "chat", "--base-url", url])
+    tty.expect(b"Chatting with http://alice:***@127.0.0.1:")
+    tty.expect(b"you> ")
+    tty.wait_until_reading()
+    tty.type("first\n")
+    tty.expect(b"You said:")
+    tty.expect(b"you> ")
+    assert b"hunter2" not in tty.seen
     bad = aura("chat", "--base-url", "http://alice:hunter2@127.0.0.1:99999", "hi")
     assert bad.returncode != 0
     assert "invalid port '99999'" in bad.stderr

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -23,6 +22,7 @@ from aura_sdk import user
 from aura_sdk.cli import shown
 from aura_sdk.server import AuraServer, Fault
 from tests._hostile import Peer, chunked, head, hostile
+from tests._terminal import Terminal, plain
 
 TIMEOUT = 30
 AURA = [sys.executable, "-m", "aura_sdk"]
@@ -74,82 +74,8 @@ def test_ctrl_c_in_one_shot_mode_exits_130(aura_server_factory: Callable[..., Au
     assert b"[stopped]" not in out  # stdout holds only the reply
 
 
-class Terminal:
-    """A child process on a pseudo-terminal: ``isatty()`` is true, the prompt shows."""
-
-    def __init__(self, args: list[str]) -> None:
-        master, slave = os.openpty()
-        self.process = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave)
-        os.close(slave)
-        self.master = master
-        self.seen = b""
-        self._pos = 0
-
-    def expect(self, text: bytes, limit: float = TIMEOUT) -> bytes:
-        """Wait (at most ``limit``) for ``text`` after what was expected last; what came before."""
-        deadline = time.monotonic() + limit
-        while text not in self.seen[self._pos :]:
-            left = deadline - time.monotonic()
-            ready, _, _ = select.select([self.master], [], [], max(left, 0))
-            if not ready:
-                raise AssertionError(f"{text!r} never came; seen {self.seen[self._pos :]!r}")
-            try:
-                data = os.read(self.master, 4096)
-            except OSError:  # EIO: the child has gone
-                data = b""
-            if not data:
-                raise AssertionError(f"{text!r} never came; seen {self.seen[self._pos :]!r}")
-            self.seen += data
-        start = self._pos
-        end = self.seen.index(text, start) + len(text)
-        self._pos = end
-        return self.seen[start:end]
-
-    def type(self, text: str) -> None:
-        os.write(self.master, text.encode())
-
-    def interrupt(self) -> None:
-        self.process.send_signal(signal.SIGINT)  # what the terminal sends on Ctrl-C
-
-    def interrupt_at_the_prompt(self) -> None:
-        """Ctrl-C once the child waits in ``read()`` for the line.
-
-        ``input()`` loses a signal that comes between its prompt and its ``read()``
-        (CPython's ``my_fgets`` checks signals only on ``EINTR``): a window of
-        microseconds for a person, but a test reacts to the prompt at once.
-        """
-        deadline = time.monotonic() + TIMEOUT
-        while _state(self.process.pid) != "S" and time.monotonic() < deadline:
-            time.sleep(0.001)
-        self.interrupt()
-
-    def close(self) -> None:
-        self.process.kill()
-        self.process.wait(TIMEOUT)
-        os.close(self.master)
-
-
-def _state(pid: int) -> str:
-    """The process state from ``/proc`` (``S``: asleep, blocked in a system call)."""
-    with open(f"/proc/{pid}/stat") as stat:
-        return stat.read().rsplit(")", 1)[1].split()[0]
-
-
-@pytest.fixture
-def terminal() -> Iterator[Callable[[list[str]], Terminal]]:
-    started: list[Terminal] = []
-
-    def start(args: list[str]) -> Terminal:
-        started.append(Terminal(args))
-        return started[-1]
-
-    yield start
-    for one in started:
-        one.close()
-
-
 def test_ctrl_c_before_the_first_chunk_returns_to_the_prompt_with_the_history(
-    aura_server: AuraServer, terminal: Callable[[list[str]], Terminal]
+    aura_server: AuraServer, terminal: Callable[..., Terminal]
 ) -> None:
     aura_server.script(
         Fault(chunks=(b"reply one",)),
@@ -166,7 +92,7 @@ def test_ctrl_c_before_the_first_chunk_returns_to_the_prompt_with_the_history(
     while len(aura_server.requests) < 2 and time.monotonic() < deadline:
         time.sleep(0.01)  # until the request is at the server
     tty.interrupt()
-    tty.expect(b"[stopped]")
+    tty.expect(b"[interrupted: Ctrl-C]")
     tty.expect(b"you> ")
     tty.type("three\n")
     tty.expect(b"done")
@@ -186,14 +112,16 @@ def test_ctrl_c_before_the_first_chunk_returns_to_the_prompt_with_the_history(
 
 
 def test_ctrl_d_leaves_with_status_0(
-    aura_server: AuraServer, terminal: Callable[[list[str]], Terminal]
+    aura_server: AuraServer, terminal: Callable[..., Terminal]
 ) -> None:
     tty = terminal([*AURA, "chat", "--base-url", aura_server.base_url])
     tty.expect(b"you> ")
     tty.interrupt_at_the_prompt()
     tty.expect(b"Ctrl-C again or Ctrl-D leaves")
     tty.expect(b"you> ")
+    tty.wait_until_reading()
     tty.type("\x04")  # Ctrl-D on an empty line: end of input
+    assert plain(tty.rest()) == "\n"  # the shell's prompt comes on a line of its own
     assert tty.process.wait(TIMEOUT) == 0
     assert aura_server.requests == []
 
@@ -294,12 +222,32 @@ def test_undecodable_arguments_are_a_usage_error(aura_server: AuraServer) -> Non
     assert aura_server.requests == []
 
 
-def test_undecodable_input_line_is_refused_and_the_conversation_goes_on(server: AuraServer) -> None:
-    result = aura("chat", "--base-url", server.base_url, stdin=b"caf\xe9\nsecond\n")
-    assert result.returncode == 0, result.stderr
-    assert b"aura: error: that line is not valid utf-8 text; not sent\n" in result.stderr
-    assert b"Traceback" not in result.stderr
+def test_undecodable_input_line_is_refused_and_the_conversation_goes_on(
+    server: AuraServer, terminal: Callable[..., Terminal]
+) -> None:
+    tty = terminal([*AURA, "chat", "--base-url", server.base_url], {"LC_ALL": "C"})
+    tty.expect(b"you> ")
+    tty.wait_until_reading()
+    os.write(tty.master, b"caf\xe9\n")
+    tty.expect(b"aura: error: that line is not valid utf-8 text; not sent")
+    tty.expect(b"you> ")
+    tty.wait_until_reading()
+    tty.type("second\n")
+    tty.expect(b"Hello, world")
+    tty.expect(b"you> ")
+    assert b"Traceback" not in tty.seen
     assert [r.json()["messages"] for r in server.requests] == [[user("second")]]
+
+
+@pytest.mark.parametrize("prompt", [[], ["summarize"]])
+def test_undecodable_piped_input_is_a_usage_error(server: AuraServer, prompt: list[str]) -> None:
+    result = aura(
+        "chat", "--base-url", server.base_url, *prompt, stdin=b"caf\xe9\n",
+        env={"LC_ALL": "C.UTF-8"},
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert one_error_line(result) == "aura: error: the input is not valid utf-8 text; not sent\n"
+    assert server.requests == []
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from collections.abc import Callable
 import pytest
 
 from aura_sdk.server import AuraServer, Fault
+from tests._terminal import AURA, Terminal, plain
 from tests.test_cli import TIMEOUT, aura
 
 
@@ -67,21 +68,37 @@ def test_stop_is_refused_in_the_aura_dialect(aura_server: AuraServer) -> None:
     assert aura_server.requests == []
 
 
-def test_a_conversation_marks_why_replies_ended(server: AuraServer) -> None:
+def test_a_conversation_marks_why_replies_ended(
+    server: AuraServer, terminal: Callable[..., Terminal]
+) -> None:
     server.script(
         Fault(chunks=(b"no end",), finish_reason=None),  # [DONE] without a finish_reason
         Fault(chunks=(b"part one ", b"part two"), drop_after=1),  # breaks off
     )
-    result = aura(
-        "chat", "--dialect", "openai", "--base-url", server.base_url, "--stop", "emulator",
-        stdin="first\nsecond\nthird\n",
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert lines[:2] == ["no end", "[incomplete]"]
-    assert lines[2] == "part one  [interrupted]"
-    assert lines[3:] == ["Hello! I am the local Aura ", "[stop]"]
-    assert "aura: error: reply interrupted after 9 characters" in result.stderr
+    tty = terminal(
+        [*AURA, "chat", "--dialect", "openai", "--base-url", server.base_url, "--stop", "emulator"]
+    )
+    for line in ("first", "second", "third"):
+        tty.expect(b"you> ")
+        tty.wait_until_reading()
+        tty.type(line + "\n")
+    tty.expect(b"[stop]")
+    tty.expect(b"you> ")
+    lines = plain(tty.seen).splitlines()
+    # One dim line after each reply that did not end normally (was "part one  [interrupted]"
+    # and the error on stderr: now the reason is on that one line).
+    assert lines[1:] == [
+        "you> first",
+        "no end",
+        "[incomplete]",
+        "you> second",
+        "part one ",
+        "[interrupted: the connection dropped]",
+        "you> third",
+        "Hello! I am the local Aura ",
+        "[stop]",
+        "you> ",
+    ]
     # The partial reply stays in the history, so the conversation goes on from it.
     third = server.requests[-1].json()["messages"]
     assert [m["content"] for m in third[-3:]] == ["second", "part one ", "third"]

@@ -10,8 +10,10 @@ This module only moves bytes: what each request gets is the dialect's answer
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Collection, Iterable
 from contextlib import AbstractContextManager, suppress
@@ -56,6 +58,16 @@ _FALLBACK_500 = (
 DIALECTS: dict[str, Callable[[], Dialect]] = {"aura": AuraDialect, "openai": OpenAIDialect}
 """The wire dialects ``AuraServer`` speaks, by name."""
 _DEFAULT_MODELS = {"aura": tuple(KNOWN_MODELS), "openai": DEFAULT_OPENAI_MODELS}
+
+request_log = logging.getLogger("aura_sdk.server")
+"""One INFO record per request answered: client, method, path, status, bytes, ms.
+
+The message reads ``127.0.0.1 POST /api/chat 200 1234 B 12 ms``; the record also
+has them as attributes (``client``, ``method``, ``path``, ``status``, ``sent``,
+``ms``). The path has no query string and no control characters; no header value
+(so no API key) is ever in it. ``aura serve`` shows it on stderr (``--quiet``: not).
+"""
+_MAX_LOGGED_PATH = 200
 
 
 @dataclass
@@ -330,6 +342,9 @@ class AuraServer:
             pass
         except Exception:  # a bug, or a fault h11 refused to send: a plain 500
             await writer.fallback()
+        finally:
+            if request_log.isEnabledFor(logging.INFO) and (writer.method or writer.sent):
+                _log_request(stream, writer)
         return False
 
     async def _serve_one(
@@ -338,6 +353,9 @@ class AuraServer:
         request = await self._receive(conn, stream)
         if not isinstance(request, h11.Request):
             return False
+        writer.started = time.monotonic()
+        writer.method = request.method.decode("latin-1")
+        writer.path = request.target.decode("latin-1")
         body = bytearray()
         while True:
             event = await self._receive(conn, stream)
@@ -443,6 +461,34 @@ async def _wait_for_close(stream: anyio.abc.SocketStream) -> None:
         pass
 
 
+def _log_request(stream: anyio.abc.SocketStream, writer: _Writer) -> None:
+    try:
+        address = stream.extra(anyio.abc.SocketAttribute.remote_address)
+    except Exception:  # not a socket (a test double) or gone
+        address = "-"
+    client = address[0] if isinstance(address, tuple) else str(address)
+    path = writer.path.split("?", 1)[0] if writer.path else "-"
+    if len(path) > _MAX_LOGGED_PATH:
+        path = path[:_MAX_LOGGED_PATH] + "..."
+    method = _printable(writer.method or "-")
+    path = _printable(path)
+    status = "-" if writer.status is None else str(writer.status)
+    ms = round((time.monotonic() - (writer.started or time.monotonic())) * 1000)
+    request_log.info(
+        "%s %s %s %s %d B %d ms",
+        client, method, path, status, writer.bytes_sent, ms,
+        extra={
+            "client": client, "method": method, "path": path,
+            "status": writer.status, "sent": writer.bytes_sent, "ms": ms,
+        },
+    )  # fmt: skip
+
+
+def _printable(text: str) -> str:
+    """``text`` with anything but printable ASCII as ``\\xNN`` escapes: safe in a log line."""
+    return "".join(c if " " < c < "\x7f" else f"\\x{ord(c):02x}" for c in text)
+
+
 def url_host(host: str) -> str:
     """``host`` as it goes in a URL: an IPv6 address in brackets, its zone as ``%25``."""
     if ":" in host and not host.startswith("["):
@@ -463,6 +509,12 @@ class _Writer:
         self._stream = stream
         self.sent = False
         self.head = False  # the answer to HEAD has no body (h11 refuses one)
+        # For the request log: what was asked, when, and what went back.
+        self.method = ""
+        self.path = ""
+        self.started: float | None = None
+        self.status: int | None = None
+        self.bytes_sent = 0
 
     async def _send(self, event: Any) -> None:
         data = self._conn.send(event)
@@ -471,7 +523,11 @@ class _Writer:
 
     async def raw(self, data: bytes) -> None:
         """Send bytes as they are, outside h11."""
+        if not self.sent and self.status is None and data[:9] in (b"HTTP/1.1 ", b"HTTP/1.0 "):
+            with suppress(ValueError):
+                self.status = int(data[9:12])
         self.sent = True
+        self.bytes_sent += len(data)
         await self._stream.send(data)
 
     async def send(self, answer: Whole) -> None:
