@@ -341,8 +341,6 @@ def _chat(
 
     spinner = Spinner.for_stream(err)
     if args.prompt is None and sys.stdin is not None and sys.stdin.isatty():
-        if args.load is not None:
-            say(err, loaded_note(conversation, args.load))
         reader = LineReader(
             tty=True,
             style=out.style,
@@ -350,7 +348,17 @@ def _chat(
             path=history_path(),
             secrets=[os.environ.get("AURA_API_KEY", "")],
         )
-        chat = Chat(client, conversation, params, reader=reader, out=out, err=err, spinner=spinner)
+        intro = "" if args.load is None else loaded_note(conversation, args.load)
+        chat = Chat(
+            client,
+            conversation,
+            params,
+            reader=reader,
+            out=out,
+            err=err,
+            spinner=spinner,
+            intro=intro,
+        )
         return chat.run()
     # One message: the prompt, then what was piped in after a blank line (as `llm` does).
     if args.prompt is None and sys.stdin is None:  # started with stdin closed (`<&-`)

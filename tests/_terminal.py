@@ -22,18 +22,52 @@ import pytest
 TIMEOUT = 30
 AURA = [sys.executable, "-m", "aura_sdk"]
 
-# CSI and OSC sequences, the two-byte ESC sequences, readline's invisible markers.
-_ANSI = re.compile(
-    rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[=>()][0-9A-Za-z]?|[\x01\x02]"
+_TOKEN = re.compile(
+    r"\x1b\[([0-?]*)[ -/]*([@-~])"  # CSI: cursor moves and erases are played, the rest dropped
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"  # OSC (a window title)
+    r"|\x1b[=>()][0-9A-Za-z]?"  # keypad modes, character sets
+    r"|[\x01\x02]"  # readline's invisible-prompt markers
+    r"|[\r\b\n]|[^\x1b\r\b\n\x01\x02]+"
 )
 
 
 def plain(data: bytes) -> str:
-    """Terminal output as text: escape sequences removed, CRLF and lone CRs as newlines."""
-    text = _ANSI.sub(b"", data).decode("utf-8", "replace")
-    text = text.replace("\r\n", "\n")
-    # A CR that rewrites the line (the spinner's erase): keep what came after it.
-    return "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
+    """Terminal output as the screen shows it, as text: a small line-by-line terminal.
+
+    CR, backspace, cursor left and right and erase-to-end-of-line are played
+    (readline redraws a line recalled with arrow-up so, and the spinner erases
+    itself so); colours and other escapes are dropped.
+    """
+    lines: list[str] = []
+    line: list[str] = []
+    cursor = 0
+    for match in _TOKEN.finditer(data.decode("utf-8", "replace")):
+        token = match.group(0)
+        final = match.group(2)
+        count = int(match.group(1) or 1) if (match.group(1) or "").isdigit() else 1
+        if token == "\n":
+            lines.append("".join(line))
+            line, cursor = [], 0
+        elif token == "\r":
+            cursor = 0
+        elif token == "\b":
+            cursor = max(cursor - 1, 0)
+        elif final == "D":
+            cursor = max(cursor - count, 0)
+        elif final == "C":
+            cursor += count
+        elif final == "K" and match.group(1) in ("", "0"):
+            del line[cursor:]
+        elif final is None and not token.startswith(("\x1b", "\x01", "\x02")):
+            for char in token:
+                line.extend(" " * (cursor - len(line)))
+                if cursor < len(line):
+                    line[cursor] = char
+                else:
+                    line.append(char)
+                cursor += 1
+    lines.append("".join(line))
+    return "\n".join(lines)
 
 
 class Terminal:

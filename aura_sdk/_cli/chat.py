@@ -110,7 +110,9 @@ class Chat:
         out: Output,
         err: TextIO,
         spinner: Spinner,
+        intro: str = "",
     ) -> None:
+        self.intro = intro
         self.client = client
         self.conversation = conversation
         self._params = params
@@ -130,7 +132,7 @@ class Chat:
         client = self.client
         self._say(
             f"Chatting with {shown(redact_url(client.base_url))} ({shown(client.model.id)}). "
-            "/help lists commands; Ctrl-C stops a reply, Ctrl-D leaves.\n"
+            "/help lists commands; Ctrl-C stops a reply, Ctrl-D leaves.\n" + self.intro
         )
         interrupted = False  # Ctrl-C at the prompt once: a second one leaves
         while True:
