@@ -1,7 +1,8 @@
 """The ``aura`` command line: chat with an Aura server, list its models, or run one.
 
     aura chat "What is Aura?"            stream one reply (server: --base-url or $AURA_BASE_URL)
-    aura chat                            an interactive conversation (Ctrl-C stops a reply, Ctrl-D leaves)
+    aura chat                            a conversation on a terminal (/help lists its commands)
+    cat notes.txt | aura chat "summarize"  one message: the prompt, a blank line, the piped text
     aura chat --local "hi"               talk to a local emulator started in-process
     aura chat --dialect openai --base-url http://127.0.0.1:18888/v1 "hi"
                                          OpenChat's own server (or vLLM, ollama, llama.cpp)
