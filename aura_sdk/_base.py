@@ -72,6 +72,7 @@ class BaseClient:
         install_filters()
         self._retry = policy
         self._dialect: Dialect = resolve_dialect(dialect, os.environ)
+        self._dialect.headers(self._config)  # the key and base_url as it sends them: checked now
         if max_response_bytes is not None and (
             not is_int(max_response_bytes) or max_response_bytes < 1
         ):

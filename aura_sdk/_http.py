@@ -119,8 +119,9 @@ def open_http(
     where = (
         "proxy" if url is not None else "proxy from the environment ($HTTPS_PROXY, $ALL_PROXY...)"
     )
+    headers = dialect.headers(config)  # its own AuraValidationError, first
     try:
-        return kind(proxy=url, limits=DEFAULT_LIMITS, headers=dialect.headers(config))
+        return kind(proxy=url, limits=DEFAULT_LIMITS, headers=headers)
     except ImportError:  # socks5:// without socksio
         raise AuraValidationError(
             f"{where}: a SOCKS proxy needs an extra package: pip install 'httpx[socks]'"

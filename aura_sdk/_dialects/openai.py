@@ -28,7 +28,13 @@ from .._request import RequestSpec, encode_json, request_headers
 from .._response import invalid_answer
 from .._secrets import scrub
 from .._status import phrase, redact, status_error
-from .._validation import MAX_JSON_INT, check_max_tokens, check_messages, merge_headers
+from .._validation import (
+    MAX_JSON_INT,
+    check_max_tokens,
+    check_messages,
+    merge_headers,
+    redact_url,
+)
 from .base import Dialect, DialectName
 from .openai_reply import EventReply
 
@@ -83,6 +89,14 @@ class OpenAIDialect(Dialect):
             raise AuraValidationError(
                 "api_key: must be ASCII to be sent as a Bearer token (a character pasted "
                 "from a document, such as a typographic quote?)"
+            )
+        if redact_url(config.base_url) != config.base_url:
+            # httpx turns URL userinfo into Basic auth, which would replace the
+            # Bearer key without a word.
+            raise AuraValidationError(
+                "base_url: user info (user:password@) would be sent as Basic auth in place "
+                "of the api_key's Bearer token: pass one of them (for a proxy's own "
+                "authentication, proxy=)"
             )
         # The caller's own Authorization header, if any, wins (a gateway's, say).
         base = {"Authorization": f"Bearer {key}"}
