@@ -106,11 +106,16 @@ class APIError(AuraError):
     """Something went wrong talking to the server.
 
     ``retries`` counts the retries taken before giving up; ``text`` holds the
-    reply text received before the error ("" when it came before any).
+    reply text received before the error ("" when it came before any);
+    ``method`` and ``url`` name the request (its URL's password masked), and
+    so does the message: ``... (POST http://127.0.0.1:8000/api/chat, after 2
+    retries)``. Both are ``None`` on an error made by hand.
     """
 
     retries: int = 0
     text: str = ""
+    method: str | None = None
+    url: str | None = None
 
 
 class APIConnectionError(APIError):

@@ -35,7 +35,7 @@ from .._validation import (
     merge_headers,
     redact_url,
 )
-from .base import Dialect, DialectName
+from .base import DROP, Dialect, DialectName
 from .openai_reply import EventReply
 
 if TYPE_CHECKING:
@@ -80,6 +80,26 @@ def chat_completion_body(
 class OpenAIDialect(Dialect):
     name: DialectName = "openai"
     chat_path = "/chat/completions"
+    # ollama's: most people who run OpenChat on their own machine run it there.
+    default_base_url = "http://127.0.0.1:11434/v1"
+    unreachable_hint = (
+        ". Nothing answers at the default base_url (ollama's address): start ollama "
+        "('ollama serve'), or set $AURA_BASE_URL or base_url= to your server "
+        "(OpenChat's own: 'http://127.0.0.1:18888/v1')"
+    )
+    base_url_suffixes = (
+        ("/chat/completions", DROP),  # the SDK appends /chat/completions itself; /v1 stays
+        (
+            "/api/chat",
+            "the chat endpoint of openchat-ui and of ollama's own API: for openchat-ui pass "
+            "dialect='aura' and base_url={root_repr}; for ollama pass base_url='{root}/v1'",
+        ),
+        (
+            "/completions",
+            "the text-completions endpoint, which the SDK does not speak: pass the part "
+            "before it, base_url={root_repr} (the SDK posts to its /chat/completions)",
+        ),
+    )
 
     def headers(self, config: ClientConfig) -> dict[str, str]:
         key = config.api_key
