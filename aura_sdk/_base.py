@@ -36,6 +36,12 @@ DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 
 
 class BaseClient:
+    """What ``AuraClient`` and ``AsyncAuraClient`` share: configuration, checks, ``repr``.
+
+    Not for use on its own: its ``__init__`` takes the facades' arguments (see
+    ``AuraClient``), all of them keyword-only and resolved here.
+    """
+
     def __init__(
         self,
         *,
@@ -134,6 +140,12 @@ class BaseClient:
 
 
 class BaseStream:
+    """The read-only view that ``Stream`` and ``AsyncStream`` share.
+
+    Made by the clients' ``stream()`` (``spec``: the request to send, ``reply``:
+    what decodes the body, ``timeout``: the call's limits), not by hand.
+    """
+
     def __init__(self, spec: RequestSpec, reply: Reply, timeout: Timeout) -> None:
         self._spec = spec
         self._reply = reply
@@ -142,8 +154,18 @@ class BaseStream:
         self._deadline: float | None = None
         self._response: httpx.Response | None = None
         self._done = False
-        self.retries = 0
+        self._retries = 0
+
+    @property
+    def retries(self) -> int:
         """Retries taken before the response arrived."""
+        return self._retries
+
+    # A property, not an attribute, so that the facades' ``self.retries = ...``
+    # keeps its declared type (pyright's --verifytypes: no inferred override).
+    @retries.setter
+    def retries(self, value: int) -> None:
+        self._retries = value
 
     @property
     def text(self) -> str:

@@ -52,6 +52,8 @@ class UTF8Decoder:
         return self._consumed
 
     def decode(self, data: bytes) -> str:
+        """Decode the next chunk, ``data``; an incomplete character at its end waits
+        in ``pending``."""
         size = len(data)
         if self._pending:
             data = self._pending + data

@@ -33,6 +33,9 @@ class Reply(UTF8Decoder):
 
     __slots__ = ("_cap", "_parts", "max_bytes")
 
+    max_bytes: int | None
+    """The most body bytes the reply may hold (``None``: no limit)."""
+
     ended: bool = False
     """The body holds nothing more to read (a dialect's end marker came): the
     facades stop reading and close the response. Plain text ends only with its body."""
@@ -49,6 +52,8 @@ class Reply(UTF8Decoder):
     """The reply's id, when the server gives one."""
 
     def __init__(self, errors: DecodeErrors = "replace", max_bytes: int | None = None) -> None:
+        """An empty reply: ``errors`` says what invalid UTF-8 gives (see ``UTF8Decoder``),
+        ``max_bytes`` how many body bytes it takes before ``ResponseTooLargeError``."""
         super().__init__(errors)
         self._parts: list[str] = []
         self.max_bytes = max_bytes
@@ -66,6 +71,7 @@ class Reply(UTF8Decoder):
 
     @property
     def bytes_received(self) -> int:
+        """Body bytes fed so far (the same as ``consumed``)."""
         return self._consumed
 
     def feed(self, data: bytes) -> str:

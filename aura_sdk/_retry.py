@@ -74,6 +74,7 @@ class RetryPolicy:
         object.__setattr__(self, "statuses", statuses)
 
     def is_retryable(self, error: AuraError) -> bool:
+        """Whether ``error`` is worth another attempt (however many were taken)."""
         if isinstance(error, StreamInterruptedError):
             return False
         if isinstance(error, APIConnectionError):

@@ -19,6 +19,8 @@ class LocalResponder:
     pace: float = 0.03
 
     def reply(self, messages: Sequence[dict[str, str]], prompt: str, seen: int) -> str:
+        """The reply to ``messages`` (all that were sent), with the system ``prompt``
+        and ``seen``, how many of the messages the server's window let the model see."""
         last = next((m["content"] for m in reversed(messages) if m.get("role") == "user"), "")
         instructions = (
             f"Your system prompt says: “{prompt}”." if prompt else "No system prompt was sent."
