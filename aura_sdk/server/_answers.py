@@ -45,7 +45,12 @@ def phrase(status: int) -> str:
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    """One request as the server received it."""
+    """One request as the server received it.
+
+    ``method`` and ``path`` (the request target) as sent, ``headers`` with
+    lower-case names, ``body`` the whole body. Its ``repr`` masks the
+    ``Authorization`` header and leaves the body out (both may hold an API key).
+    """
 
     method: str
     path: str

@@ -15,10 +15,10 @@ FAULT_HEADER = "x-aura-fault"
 """A request header whose JSON object (``Fault`` fields) scripts that one request."""
 
 MAX_REPLY_BYTES = 1 << 28
+"""The largest ``reply_bytes`` (the reply is built in memory)."""
 
 MAX_DELAY = 10**9
 """A larger int ``delay`` (1e9 s is over 30 years) hangs, as ``math.inf`` does."""
-"""The largest ``reply_bytes`` (the reply is built in memory)."""
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # RFC 9110 field-value, as h11 checks it: visible characters (and obs-text), single
@@ -206,7 +206,7 @@ class Fault:
 
     @classmethod
     def from_json(cls, text: str) -> Fault:
-        """A fault from the JSON of the ``x-aura-fault`` header: ``{"drop_after": 2}``.
+        """A fault from ``text``, the JSON of the ``x-aura-fault`` header: ``{"drop_after": 2}``.
 
         Anything wrong in it (bad JSON, nesting too deep, an unknown field, a
         wrong type) raises ``ValueError``.

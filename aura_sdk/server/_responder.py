@@ -33,7 +33,7 @@ class LocalResponder:
 
     @staticmethod
     def words(text: str) -> list[bytes]:
-        """The reply cut into one chunk per word (with its trailing space), as UTF-8."""
+        """``text`` cut into one chunk per word (with its trailing space), as UTF-8."""
         parts = to_utf8(text).split(b" ")
         return [p + b" " for p in parts[:-1]] + [parts[-1]]
 
