@@ -167,6 +167,31 @@ class BaseStream:
     def retries(self, value: int) -> None:
         self._retries = value
 
+    def __repr__(self) -> str:
+        # ``<Stream dialect=aura POST http://host/api/chat finished status=200 text=12 chars>``:
+        # the URL without its userinfo, the text's length only, never a header.
+        from ._validation import redact_url
+
+        client = getattr(self, "_client", None)
+        dialect = "" if client is None else f" dialect={client.dialect}"
+        response = self._response
+        if response is None:
+            state = "closed" if self._done else "not sent"
+        elif self._reply.complete:
+            state = "finished"
+        else:
+            state = "closed" if response.is_closed else "streaming"
+        parts = [f"<{type(self).__name__}{dialect} {self._spec.method}", redact_url(self._spec.url)]
+        parts.append(state)
+        if response is not None:
+            parts.append(f"status={response.status_code}")
+        parts.append(f"text={len(self._reply.text)} chars")
+        if self._reply.finish_reason is not None:
+            parts.append(f"finish_reason={self._reply.finish_reason!r}")
+        if self._retries:
+            parts.append(f"retries={self._retries}")
+        return " ".join(parts) + ">"
+
     @property
     def text(self) -> str:
         """The reply text received so far (also after an error)."""

@@ -31,7 +31,7 @@ class Reply(UTF8Decoder):
     ('Hel', 'lo ', '✓', '', 'Hello ✓')
     """
 
-    __slots__ = ("_cap", "_parts", "max_bytes")
+    __slots__ = ("_cap", "_complete", "_parts", "max_bytes")
 
     max_bytes: int | None
     """The most body bytes the reply may hold (``None``: no limit)."""
@@ -56,6 +56,7 @@ class Reply(UTF8Decoder):
         ``max_bytes`` how many body bytes it takes before ``ResponseTooLargeError``."""
         super().__init__(errors)
         self._parts: list[str] = []
+        self._complete = False
         self.max_bytes = max_bytes
         self._cap = (1 << 62) if max_bytes is None else max_bytes
 
@@ -68,6 +69,11 @@ class Reply(UTF8Decoder):
             # keeps appending to it while the caller reads ``text`` between chunks.
             parts[:] = ["".join(parts)]
         return parts[0] if parts else ""
+
+    @property
+    def complete(self) -> bool:
+        """The reply ended as its dialect says a whole reply ends (not cut off)."""
+        return self._complete or self.ended
 
     @property
     def bytes_received(self) -> int:
@@ -141,6 +147,7 @@ class Reply(UTF8Decoder):
             raise
         if text:
             self._parts.append(text)
+        self._complete = True
         return text
 
     def _too_large(self, data: bytes) -> ResponseTooLargeError:
