@@ -39,6 +39,12 @@ DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 
 
 class BaseClient:
+    """What ``AuraClient`` and ``AsyncAuraClient`` share: configuration, checks, ``repr``.
+
+    Not for use on its own: its ``__init__`` takes the facades' arguments (see
+    ``AuraClient``), all of them keyword-only and resolved here.
+    """
+
     def __init__(
         self,
         *,
@@ -203,6 +209,13 @@ class BaseClient:
 
 
 class BaseStream:
+    """The read-only view that ``Stream`` and ``AsyncStream`` share.
+
+    Made by the clients' ``stream()`` (``spec``: the request to send, ``reply``:
+    what decodes the body, ``timeout``: the call's limits, ``policy``: its
+    retries), not by hand.
+    """
+
     def __init__(
         self, spec: RequestSpec, reply: Reply, timeout: Timeout, policy: RetryPolicy
     ) -> None:
@@ -215,8 +228,43 @@ class BaseStream:
         self._deadline: float | None = None
         self._response: httpx.Response | None = None
         self._done = False
-        self.retries = 0
+        self._retries = 0
+
+    @property
+    def retries(self) -> int:
         """Retries taken before the response arrived."""
+        return self._retries
+
+    # A property, not an attribute, so that the facades' ``self.retries = ...``
+    # keeps its declared type (pyright's --verifytypes: no inferred override).
+    @retries.setter
+    def retries(self, value: int) -> None:
+        self._retries = value
+
+    def __repr__(self) -> str:
+        # ``<Stream dialect=aura POST http://host/api/chat finished status=200 text=12 chars>``:
+        # the URL without its userinfo, the text's length only, never a header.
+        from ._validation import redact_url
+
+        client = getattr(self, "_client", None)
+        dialect = "" if client is None else f" dialect={client.dialect}"
+        response = self._response
+        if response is None:
+            state = "closed" if self._done else "not sent"
+        elif self._reply.complete:
+            state = "finished"
+        else:
+            state = "closed" if response.is_closed else "streaming"
+        parts = [f"<{type(self).__name__}{dialect} {self._spec.method}", redact_url(self._spec.url)]
+        parts.append(state)
+        if response is not None:
+            parts.append(f"status={response.status_code}")
+        parts.append(f"text={len(self._reply.text)} chars")
+        if self._reply.finish_reason is not None:
+            parts.append(f"finish_reason={self._reply.finish_reason!r}")
+        if self._retries:
+            parts.append(f"retries={self._retries}")
+        return " ".join(parts) + ">"
 
     @property
     def text(self) -> str:

@@ -82,6 +82,26 @@ class AuraClient(BaseClient):
         http_client: httpx.Client | None = None,
         dialect: DialectName | None = None,
     ) -> None:
+        """Make a client; nothing is sent until a call. Every argument is keyword-only.
+
+        Args:
+            base_url: the server, e.g. ``"http://127.0.0.1:8000"``; default
+                ``$AURA_BASE_URL``, then ``aura_sdk.DEFAULT_BASE_URL``.
+            api_key: the key sent with each request; default ``$AURA_API_KEY``, then
+                ``""`` (the server's own). Never printed, logged or in a ``repr``.
+            model: the default model of chat calls: an id or a ``Model``.
+            timeout: the limits of each call: seconds, or a ``Timeout``.
+            max_retries: retries of a failed request (before any text): a count or
+                a ``RetryPolicy``.
+            max_response_bytes: the longest reply accepted (``ResponseTooLargeError``
+                past it); ``None``: no limit.
+            proxy: an ``http(s)://`` or ``socks5://`` proxy URL (not with ``http_client``).
+            headers: extra headers sent with every request.
+            http_client: an httpx ``Client`` to send through, used as it is and never
+                closed by the SDK.
+            dialect: ``"aura"`` (openchat-ui) or ``"openai"`` (OpenAI-compatible
+                servers); default ``$AURA_DIALECT``, then ``"aura"``.
+        """
         super().__init__(
             base_url=base_url,
             api_key=api_key,
@@ -101,8 +121,9 @@ class AuraClient(BaseClient):
     def stream(self, messages: Sequence[Message], **params: Unpack[ChatParams]) -> Stream:
         """Stream a reply: an iterator of text chunks, and a context manager.
 
-        The input is checked now (``AuraValidationError``); nothing is sent until
-        the stream is entered or iterated. ``params`` (see ``ChatParams``):
+        ``messages`` is the conversation (``user("Hi")``...). The input is checked
+        now (``AuraValidationError``); nothing is sent until the stream is entered
+        or iterated. ``params`` (see ``ChatParams``):
         ``temperature``, ``max_tokens``, ``system`` (placed before any system
         messages), ``model``, ``stop``, ``top_p``, ``seed``, ``condition``,
         ``errors``, ``timeout`` (this call's limits, replacing the client's) and
@@ -112,7 +133,7 @@ class AuraClient(BaseClient):
         return Stream(self, spec, reply, limits, policy)
 
     def chat(self, messages: Sequence[Message], **params: Unpack[ChatParams]) -> str:
-        """The whole reply as one string; ``params`` as for ``stream()``.
+        """The whole reply to ``messages`` as one string; ``params`` as for ``stream()``.
 
         If the reply breaks off, the ``StreamInterruptedError`` carries the part
         received in ``.text``.
@@ -127,7 +148,8 @@ class AuraClient(BaseClient):
     ) -> list[Model]:
         """The models the server offers (Aura: ``POST /api/models``; OpenAI: ``GET /models``).
 
-        ``timeout`` and ``max_retries``: this call's, replacing the client's.
+        ``timeout``: this call's limits (seconds or a ``Timeout``), replacing the
+        client's; ``max_retries``: this call's retries, replacing the client's count.
         """
         spec, budget, policy = self._models(timeout, max_retries)
         response, attempts = self._open(spec, budget, policy, reply=False)
@@ -263,6 +285,9 @@ class Stream(BaseStream, Iterator[str]):
         timeout: Timeout,
         policy: RetryPolicy,
     ) -> None:
+        """Made by ``AuraClient.stream()``, not by hand: ``client`` sends ``spec``
+        (the request) within ``timeout`` (the call's limits) and ``policy`` (its
+        retries); ``reply`` decodes the body."""
         super().__init__(spec, reply, timeout, policy)
         self._client = client
         self._chunks: Iterator[bytes] | None = None

@@ -84,6 +84,7 @@ class RetryPolicy:
         object.__setattr__(self, "statuses", statuses)
 
     def is_retryable(self, error: AuraError) -> bool:
+        """Whether ``error`` is worth another attempt (however many were taken)."""
         if isinstance(error, StreamInterruptedError):
             return False
         if isinstance(error, APIConnectionError):
@@ -102,7 +103,13 @@ class RetryPolicy:
         *,
         rand: Callable[[], float] = random.random,
     ) -> float | None:
-        """Seconds to wait before the next attempt, or None to give up now."""
+        """Seconds to wait before the next attempt, or None to give up now.
+
+        Args:
+            retries_taken: how many retries were already taken for this request.
+            error: why the last attempt failed.
+            rand: a source of random numbers in [0, 1), for the jitter.
+        """
         if retries_taken >= self.max_retries or not self.is_retryable(error):
             return None
         retry_after = error.retry_after if isinstance(error, APIStatusError) else None
