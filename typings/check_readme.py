@@ -41,7 +41,7 @@ def readme_line_105() -> None:
     messages = [system("Be brief."), user("Hi"), assistant("Hello!"), user("Again")]
 
 
-def readme_line_120() -> None:
+def readme_line_129() -> None:
     from aura_sdk import AuraClient, user
 
     with AuraClient(
@@ -57,7 +57,7 @@ def readme_line_120() -> None:
         print(client.models())  # GET /v1/models
 
 
-def readme_line_223() -> None:
+def readme_line_232() -> None:
     from aura_sdk import AuraClient, user
 
     with AuraClient() as client:
@@ -65,7 +65,7 @@ def readme_line_223() -> None:
         print(patient.chat([user("A long essay, please")]))
 
 
-def readme_line_389() -> None:
+def readme_line_398() -> None:
     import asyncio
 
     from httpx_aiohttp import HttpxAiohttpClient
@@ -82,7 +82,7 @@ def readme_line_389() -> None:
     asyncio.run(main())
 
 
-def readme_line_491() -> None:
+def readme_line_500() -> None:
     from aura_sdk import AuraClient, StreamInterruptedError, user
     from aura_sdk.server import AuraServer, Fault
 
@@ -96,7 +96,7 @@ def readme_line_491() -> None:
         print(server.requests[-1].json())  # every request is recorded (body and headers)
 
 
-def readme_line_534() -> None:
+def readme_line_543() -> None:
     import pytest
 
     from aura_sdk import AuraClient, RateLimitError, user
@@ -111,7 +111,7 @@ def readme_line_534() -> None:
         assert aura_server.requests[0].json()["messages"] == [user("hi")]
 
 
-def readme_line_553() -> None:
+def readme_line_562() -> None:
     import asyncio
 
     from aura_sdk.compat import Aura
