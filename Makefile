@@ -18,9 +18,19 @@ PYENV_BINS := $(subst $(space),:,$(wildcard $(PYENV_ROOT)/versions/3.*/bin))
 
 test: install lint typecheck pytest-matrix
 
-# The SDK's main job with no network: a streamed reply from a local emulator.
-demo: install
-	$(BIN)/aura chat --local --system "Answer like a tour guide." "What is Aura, and what am I looking at?"
+# The SDK's main job, with no server at hand: a streamed reply from the local
+# emulator. Its own venv holds only the package and its `server` extra (httpx,
+# anyio, h11 and what they need, from the package index), not the dev tools.
+DEMO := .venv-demo
+DEMO_STAMP := $(DEMO)/.installed
+
+$(DEMO_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(DEMO)
+	$(DEMO)/bin/python -m pip install --quiet --disable-pip-version-check '.[server]'
+	touch $(DEMO_STAMP)
+
+demo: $(DEMO_STAMP)
+	$(DEMO)/bin/aura chat --local --system "Answer like a tour guide." "What is Aura, and what am I looking at?"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,4 +78,4 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) .nox .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO) .nox .mypy_cache .pytest_cache .ruff_cache

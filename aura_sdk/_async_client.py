@@ -16,7 +16,7 @@ import anyio.lowlevel
 import httpx
 
 from ._base import DEFAULT_MAX_RESPONSE_BYTES, BaseClient, BaseStream
-from ._exceptions import AuraUsageError
+from ._exceptions import APIError, AuraUsageError
 from ._http import (
     DRAIN_BYTES,
     DRAIN_SECONDS,
@@ -36,7 +36,7 @@ from ._http import (
 )
 from ._models import DEFAULT_MODEL, Model
 from ._response import BodyBuffer
-from ._retry import RetryPolicy
+from ._retry import Attempts, RetryPolicy
 from ._status import error_body_limit
 from ._timeouts import DEFAULT_TIMEOUT, Budget, Timeout, TimeoutTypes
 
@@ -48,7 +48,6 @@ if TYPE_CHECKING:
     from typing_extensions import Self, Unpack
 
     from ._dialects import DialectName
-    from ._exceptions import APIError
     from ._messages import Message
     from ._params import ChatParams
     from ._reply import Reply
@@ -72,7 +71,8 @@ class AsyncAuraClient(BaseClient):
                 print(chunk, end="", flush=True)
 
     Configuration as for ``AuraClient``. One client belongs to one event loop:
-    using it from another raises ``AuraUsageError``.
+    using it from another raises ``AuraUsageError`` (so do its ``with_options()``
+    copies, which share its pool and that loop).
     """
 
     def __init__(
@@ -89,6 +89,26 @@ class AsyncAuraClient(BaseClient):
         http_client: httpx.AsyncClient | None = None,
         dialect: DialectName | None = None,
     ) -> None:
+        """Make a client; nothing is sent until a call. Every argument is keyword-only.
+
+        Args:
+            base_url: the server, e.g. ``"http://127.0.0.1:8000"``; default
+                ``$AURA_BASE_URL``, then ``aura_sdk.DEFAULT_BASE_URL``.
+            api_key: the key sent with each request; default ``$AURA_API_KEY``, then
+                ``""`` (the server's own). Never printed, logged or in a ``repr``.
+            model: the default model of chat calls: an id or a ``Model``.
+            timeout: the limits of each call: seconds, or a ``Timeout``.
+            max_retries: retries of a failed request (before any text): a count or
+                a ``RetryPolicy``.
+            max_response_bytes: the longest reply accepted (``ResponseTooLargeError``
+                past it); ``None``: no limit.
+            proxy: an ``http(s)://`` or ``socks5://`` proxy URL (not with ``http_client``).
+            headers: extra headers sent with every request.
+            http_client: an httpx ``AsyncClient`` to send through, used as it is and never
+                closed by the SDK.
+            dialect: ``"aura"`` (openchat-ui) or ``"openai"`` (OpenAI-compatible
+                servers); default ``$AURA_DIALECT``, then ``"aura"``.
+        """
         super().__init__(
             base_url=base_url,
             api_key=api_key,
@@ -100,33 +120,31 @@ class AsyncAuraClient(BaseClient):
             dialect=dialect,
         )
         self._owns_http = http_client is None
+        self._closes_http = self._http_headers = self._owns_http
         self._http = open_http(httpx.AsyncClient, http_client, proxy, self._config, self._dialect)
-        self._loop: anyio.lowlevel.EventLoopToken | None = None
-        # Streams dropped unclosed (``break`` with no reference kept) land here;
-        # they are closed at the start of the next call, or by a send they woke
-        # in the pool's queue, on the right event loop: a finalizer must not
-        # schedule work on a loop.
-        self._orphans: list[_Orphan] = []
-        # Sends that may be waiting in the pool's queue, oldest first: a dropped
-        # stream wakes one (``_wake``), which reaps it and queues again.
-        self._waiters: dict[_Waiter, None] = {}
+        # The pool's event loop, its dropped streams and its queued sends: one
+        # object, shared with every ``with_options()`` copy (same pool, same loop).
+        self._shared = _Shared()
+        self._orphans = self._shared.orphans
+        self._waiters = self._shared.waiters
         self._pool = pool_of(self._http)
-        self._thread = 0  # the event loop's thread
 
     def stream(self, messages: Sequence[Message], **params: Unpack[ChatParams]) -> AsyncStream:
         """Stream a reply: an async iterator of text chunks, and an async context manager.
 
-        The input is checked now (``AuraValidationError``); nothing is sent until
-        the stream is entered or iterated. ``params`` (see ``ChatParams``):
+        ``messages`` is the conversation (``user("Hi")``...). The input is checked
+        now (``AuraValidationError``); nothing is sent until the stream is entered
+        or iterated. ``params`` (see ``ChatParams``):
         ``temperature``, ``max_tokens``, ``system`` (placed before any system
         messages), ``model``, ``stop``, ``top_p``, ``seed``, ``condition``,
-        ``errors`` and ``timeout`` (this call's limits, replacing the client's).
+        ``errors``, ``timeout`` (this call's limits, replacing the client's) and
+        ``max_retries`` (this call's retries).
         """
-        spec, reply, limits = self._chat(messages, params)
-        return AsyncStream(self, spec, reply, limits)
+        spec, reply, limits, policy = self._chat(messages, params)
+        return AsyncStream(self, spec, reply, limits, policy)
 
     async def chat(self, messages: Sequence[Message], **params: Unpack[ChatParams]) -> str:
-        """The whole reply as one string; ``params`` as for ``stream()``.
+        """The whole reply to ``messages`` as one string; ``params`` as for ``stream()``.
 
         If the reply breaks off, the ``StreamInterruptedError`` carries the part
         received in ``.text``.
@@ -136,25 +154,33 @@ class AsyncAuraClient(BaseClient):
                 pass
         return stream.text
 
-    async def models(self, *, timeout: float | Timeout | None = None) -> list[Model]:
-        """The models the server offers (Aura: ``POST /api/models``; OpenAI: ``GET /models``)."""
-        budget = Budget(self._timeout(timeout))
-        response, _ = await self._open(
-            self._dialect.models_request(self._config), budget, reply=False
-        )
+    async def models(
+        self, *, timeout: float | Timeout | None = None, max_retries: int | None = None
+    ) -> list[Model]:
+        """The models the server offers (Aura: ``POST /api/models``; OpenAI: ``GET /models``).
+
+        ``timeout``: this call's limits (seconds or a ``Timeout``), replacing the
+        client's; ``max_retries``: this call's retries, replacing the client's count.
+        """
+        spec, budget, policy = self._models(timeout, max_retries)
+        response, attempts = await self._open(spec, budget, policy, reply=False)
         buffer = BodyBuffer(self._max_response_bytes, self._config.api_key)
         chunks = _aiter_bytes(response, buffer.limit)
         try:
-            with _until(budget.deadline) as scope:
-                async for chunk in chunks:
-                    buffer.add(chunk)
-        except TRANSPORT_ERRORS as exc:
-            raise connection_error(exc, budget, body=True) from exc
-        finally:
-            await _aclose(chunks, response)
-        if scope.cancelled_caught:
-            raise timeout_error(budget, "total")
-        return self._dialect.parse_models(bytes(buffer.data), self._config.api_key)
+            try:
+                with _until(budget.deadline) as scope:
+                    async for chunk in chunks:
+                        buffer.add(chunk)
+            except TRANSPORT_ERRORS as exc:
+                raise connection_error(exc, budget, body=True) from exc
+            finally:
+                await _aclose(chunks, response)
+            if scope.cancelled_caught:
+                raise timeout_error(budget, "total")
+            return self._dialect.parse_models(bytes(buffer.data), self._config.api_key)
+        except APIError as error:
+            attempts.annotate(error, midway=True)
+            raise
 
     async def aclose(self) -> None:
         """Close the connection pool (unless the ``http_client`` was passed in).
@@ -164,7 +190,7 @@ class AsyncAuraClient(BaseClient):
         self._check_loop()
         self._closed = True
         await self._reap()
-        if self._owns_http:
+        if self._closes_http:
             await self._http.aclose()
 
     async def __aenter__(self) -> Self:
@@ -180,10 +206,11 @@ class AsyncAuraClient(BaseClient):
 
     def _check_loop(self) -> None:
         token = anyio.lowlevel.current_token()
-        if self._loop is None:
-            self._loop = token
-            self._thread = threading.get_ident()
-        elif token != self._loop:
+        shared = self._shared
+        if shared.loop is None:
+            shared.loop = token
+            shared.thread = threading.get_ident()
+        elif token != shared.loop:
             raise AuraUsageError(
                 "this AsyncAuraClient was first used in another event loop, and its "
                 "connections belong to that loop: create one client per event loop"
@@ -200,8 +227,8 @@ class AsyncAuraClient(BaseClient):
                 await _aclose(chunks, response)
 
     async def _open(
-        self, spec: RequestSpec, budget: Budget, *, reply: bool = True
-    ) -> tuple[httpx.Response, int]:
+        self, spec: RequestSpec, budget: Budget, policy: RetryPolicy, *, reply: bool = True
+    ) -> tuple[httpx.Response, Attempts]:
         """Send ``spec`` until a success status arrives; retries as the policy says.
 
         ``reply``: a chat reply, whose success head the dialect classifies (a
@@ -210,14 +237,16 @@ class AsyncAuraClient(BaseClient):
         self._check_open()
         self._check_loop()
         await self._reap()
-        attempts = self._attempts(spec, budget)
+        attempts = self._attempts(spec, budget, policy)
         while True:
             attempts.start()
             error: APIError
             response: httpx.Response | None = None
             clock = HeadClock(budget)
             try:
-                request = build_request(self._http, spec, budget, own=self._owns_http, clock=clock)
+                request = build_request(
+                    self._http, spec, budget, own=self._http_headers, clock=clock
+                )
                 # The head's deadline, for any transport: httpcore's trace moves it
                 # to ``response`` seconds from when the wait for the head begins.
                 with _until(clock.at) as scope:
@@ -232,10 +261,12 @@ class AsyncAuraClient(BaseClient):
                 elif response.is_success and (
                     not reply or self._dialect.streams(response.headers.get("content-type", ""))
                 ):
+                    attempts.received(response.status_code, response.headers.multi_items())
                     attempts.succeeded(response.status_code)
                     set_body_timeout(response, budget)
-                    return response, attempts.retries
+                    return response, attempts
                 else:
+                    attempts.received(response.status_code, response.headers.multi_items())
                     error = await self._status_error(response, budget)
             await anyio.sleep(attempts.failed(error))
 
@@ -322,6 +353,24 @@ class AsyncAuraClient(BaseClient):
             self._dialect,
             self._config.base_url,
         )
+
+
+class _Shared:
+    """What a client and its ``with_options()`` copies share with their pool."""
+
+    __slots__ = ("loop", "orphans", "thread", "waiters")
+
+    def __init__(self) -> None:
+        self.loop: anyio.lowlevel.EventLoopToken | None = None
+        self.thread = 0  # the event loop's thread
+        # Streams dropped unclosed (``break`` with no reference kept) land here;
+        # they are closed at the start of the next call, or by a send they woke
+        # in the pool's queue, on the right event loop: a finalizer must not
+        # schedule work on a loop.
+        self.orphans: list[_Orphan] = []
+        # Sends that may be waiting in the pool's queue, oldest first: a dropped
+        # stream wakes one (``_wake``), which reaps it and queues again.
+        self.waiters: dict[_Waiter, None] = {}
 
 
 class _Waiter:
@@ -428,9 +477,17 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
     """
 
     def __init__(
-        self, client: AsyncAuraClient, spec: RequestSpec, reply: Reply, timeout: Timeout
+        self,
+        client: AsyncAuraClient,
+        spec: RequestSpec,
+        reply: Reply,
+        timeout: Timeout,
+        policy: RetryPolicy,
     ) -> None:
-        super().__init__(spec, reply, timeout)
+        """Made by ``AsyncAuraClient.stream()``, not by hand: ``client`` sends ``spec``
+        (the request) within ``timeout`` (the call's limits) and ``policy`` (its
+        retries); ``reply`` decodes the body."""
+        super().__init__(spec, reply, timeout, policy)
         self._client = client
         self._chunks: AsyncGenerator[bytes, None] | None = None
         self._next_chunk: Callable[[], Awaitable[bytes]] = _no_chunk
@@ -501,6 +558,10 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
                     raise StopAsyncIteration
                 if text:
                     return text
+        except APIError as error:  # a cut, an error event, a deadline: it names the request
+            if self._attempts is not None:
+                self._attempts.annotate(error, midway=True)
+            raise
         finally:
             self._reading = False
 
@@ -549,7 +610,10 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
         if self._done or self._response is not None:
             return
         self._done = True  # a failed start is final, too
-        self._response, self.retries = await self._client._open(self._spec, self._begin())
+        self._response, self._attempts = await self._client._open(
+            self._spec, self._begin(), self._policy
+        )
+        self.retries = self._attempts.retries
         if self._stopped:  # closed by another task while it was being sent
             await self._close()
             return
@@ -570,5 +634,5 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
             client._orphans.append((self._chunks, response))
             # A send may be waiting for this very connection: wake one, unless
             # this runs on a foreign thread (never touch a loop from there).
-            if client._waiters and threading.get_ident() == client._thread:
+            if client._waiters and threading.get_ident() == client._shared.thread:
                 client._wake()

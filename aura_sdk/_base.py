@@ -4,6 +4,8 @@ limits, and the read-only view of a stream. Keeping it here keeps them from drif
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import os
 import time
 import weakref
@@ -13,17 +15,18 @@ from typing import TYPE_CHECKING, Any
 from ._config import ClientConfig
 from ._dialects import resolve_dialect
 from ._exceptions import AuraUsageError, AuraValidationError, StreamTimeoutError
-from ._logs import setup_from_env
+from ._logs import logger, setup_from_env
 from ._params import check_params
 from ._reply import Reply
 from ._request import RequestSpec
-from ._retry import Attempts, RetryPolicy
+from ._retry import Attempts, RetryPolicy, check_retries, to_policy, with_retries
 from ._secrets import install_filters, register, unregister, url_secrets
-from ._timeouts import Budget, Timeout, to_timeout
-from ._validation import is_int, show
+from ._timeouts import Budget, Timeout, TimeoutTypes, to_timeout
+from ._validation import check_api_key, check_headers, is_int, merge_headers, show
 
 if TYPE_CHECKING:
     import httpx
+    from typing_extensions import Self
 
     from ._dialects import Dialect, DialectName
     from ._messages import Message
@@ -36,6 +39,12 @@ DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 
 
 class BaseClient:
+    """What ``AuraClient`` and ``AsyncAuraClient`` share: configuration, checks, ``repr``.
+
+    Not for use on its own: its ``__init__`` takes the facades' arguments (see
+    ``AuraClient``), all of them keyword-only and resolved here.
+    """
+
     def __init__(
         self,
         *,
@@ -49,14 +58,8 @@ class BaseClient:
         dialect: object,
     ) -> None:
         setup_from_env()
-        if isinstance(max_retries, RetryPolicy):
-            policy = max_retries
-        elif is_int(max_retries):
-            policy = RetryPolicy(max_retries)
-        else:
-            raise AuraValidationError(
-                f"max_retries: expected an int or a RetryPolicy, got {type(max_retries).__name__}"
-            )
+        policy = to_policy(max_retries)
+        self._dialect: Dialect = resolve_dialect(dialect, os.environ)
         self._config = ClientConfig.resolve(
             base_url=base_url,
             api_key=api_key,
@@ -64,14 +67,12 @@ class BaseClient:
             timeout=timeout,
             max_retries=policy.max_retries,
             headers=headers,
+            dialect=self._dialect,
         )
-        # While the client lives, its secrets are masked in every log record and message.
-        secrets = [self._config.api_key, *url_secrets(self._config.base_url)]
-        register(secrets)
-        weakref.finalize(self, unregister, secrets)
+        self._register_secrets()
         install_filters()
         self._retry = policy
-        self._dialect: Dialect = resolve_dialect(dialect, os.environ)
+        self._dialect.headers(self._config)  # the key and base_url as it sends them: checked now
         if max_response_bytes is not None and (
             not is_int(max_response_bytes) or max_response_bytes < 1
         ):
@@ -80,6 +81,69 @@ class BaseClient:
             )
         self._max_response_bytes = max_response_bytes
         self._closed = False
+        self._closes_http = True  # the facade's: whether close() closes the pool
+        self._http_headers = True  # the facade's: the pool's default headers are the requests'
+        if self._config.base_url_suffix:
+            logger.debug(
+                "base_url: %s dropped from the end of %s (the SDK appends %s itself)",
+                self._config.base_url_suffix,
+                self._config.safe_base_url + self._config.base_url_suffix,
+                self._dialect.chat_path,
+            )
+
+    def _register_secrets(self) -> None:
+        # While the client lives, its secrets are masked in every log record and message.
+        secrets = [self._config.api_key, *url_secrets(self._config.base_url)]
+        register(secrets)
+        weakref.finalize(self, unregister, secrets)
+
+    def with_options(
+        self,
+        *,
+        timeout: TimeoutTypes | None = None,
+        max_retries: int | RetryPolicy | None = None,
+        headers: Mapping[str, str] | None = None,
+        api_key: str | None = None,
+    ) -> Self:
+        """A copy of this client with some settings replaced, sharing its connection pool.
+
+        ``timeout`` (a number or a ``Timeout``) and ``max_retries`` (a count or a
+        ``RetryPolicy``) replace the client's; ``headers`` are merged over the
+        client's (a name given replaces the client's header of that name);
+        ``api_key`` replaces the key. ``None``, the default, keeps the client's
+        setting. Each is checked as the constructor checks it
+        (``AuraValidationError``). Example::
+
+            patient = client.with_options(timeout=300, max_retries=5)
+            patient.chat([user("A long essay, please")])
+
+        The copy uses the same httpx client (pool, proxy, event loop); closing the
+        copy does not close it, closing the original does (the copy then refuses
+        calls with ``AuraUsageError``). The original is unchanged.
+        """
+        self._check_open()
+        config = self._config
+        changed: dict[str, Any] = {}
+        if timeout is not None:
+            changed["timeout"] = to_timeout(timeout)
+        policy = self._retry if max_retries is None else to_policy(max_retries)
+        changed["max_retries"] = policy.max_retries
+        if headers is not None:
+            changed["headers"] = merge_headers(config.headers, check_headers(headers))
+        if api_key is not None:
+            changed["api_key"] = check_api_key(api_key)
+        config = dataclasses.replace(config, **changed)
+        resent = headers is not None or api_key is not None
+        if resent:
+            self._dialect.headers(config)  # a key it cannot send (a non-ASCII Bearer token)
+        twin = copy.copy(self)
+        twin._config = config
+        twin._retry = policy
+        twin._closes_http = False  # the original's pool: the original closes it
+        # New headers, or a new Bearer key, go with each request, over the pool's defaults.
+        twin._http_headers = self._http_headers and not resent
+        twin._register_secrets()
+        return twin
 
     @property
     def base_url(self) -> str:
@@ -119,31 +183,88 @@ class BaseClient:
     def _http_closed(self) -> bool:
         return False  # the facades know their http client
 
-    def _attempts(self, spec: RequestSpec, budget: Budget) -> Attempts:
-        return Attempts(self._retry, budget, spec.method, spec.url)
+    def _attempts(self, spec: RequestSpec, budget: Budget, policy: RetryPolicy) -> Attempts:
+        hint = self._dialect.unreachable_hint if self._config.default_base_url else ""
+        return Attempts(policy, budget, spec.method, spec.url, hint=hint)
 
     def _chat(
         self, messages: Sequence[Message], params: Mapping[str, Any]
-    ) -> tuple[RequestSpec, Reply, Timeout]:
+    ) -> tuple[RequestSpec, Reply, Timeout, RetryPolicy]:
         """Check a chat call's input and build its request, before anything is sent."""
         self._check_open()
         checked = check_params(params)
         spec = self._dialect.chat_request(self._config, messages, checked)
         reply = self._dialect.reply(checked, self._max_response_bytes)
-        return spec, reply, self._timeout(checked.timeout)
+        policy = with_retries(self._retry, checked.max_retries)
+        return spec, reply, self._timeout(checked.timeout), policy
+
+    def _models(
+        self, timeout: float | Timeout | None, max_retries: int | None
+    ) -> tuple[RequestSpec, Budget, RetryPolicy]:
+        """Check a ``models()`` call's input and build its request."""
+        self._check_open()
+        policy = with_retries(self._retry, check_retries(max_retries))
+        budget = Budget(self._timeout(timeout))
+        return self._dialect.models_request(self._config), budget, policy
 
 
 class BaseStream:
-    def __init__(self, spec: RequestSpec, reply: Reply, timeout: Timeout) -> None:
+    """The read-only view that ``Stream`` and ``AsyncStream`` share.
+
+    Made by the clients' ``stream()`` (``spec``: the request to send, ``reply``:
+    what decodes the body, ``timeout``: the call's limits, ``policy``: its
+    retries), not by hand.
+    """
+
+    def __init__(
+        self, spec: RequestSpec, reply: Reply, timeout: Timeout, policy: RetryPolicy
+    ) -> None:
         self._spec = spec
+        self._policy = policy
+        self._attempts: Attempts | None = None  # once sent: names the request in errors
         self._reply = reply
         self._timeout = timeout
         self._budget = Budget(timeout)  # its clock restarts when the request is sent
         self._deadline: float | None = None
         self._response: httpx.Response | None = None
         self._done = False
-        self.retries = 0
+        self._retries = 0
+
+    @property
+    def retries(self) -> int:
         """Retries taken before the response arrived."""
+        return self._retries
+
+    # A property, not an attribute, so that the facades' ``self.retries = ...``
+    # keeps its declared type (pyright's --verifytypes: no inferred override).
+    @retries.setter
+    def retries(self, value: int) -> None:
+        self._retries = value
+
+    def __repr__(self) -> str:
+        # ``<Stream dialect=aura POST http://host/api/chat finished status=200 text=12 chars>``:
+        # the URL without its userinfo, the text's length only, never a header.
+        from ._validation import redact_url
+
+        client = getattr(self, "_client", None)
+        dialect = "" if client is None else f" dialect={client.dialect}"
+        response = self._response
+        if response is None:
+            state = "closed" if self._done else "not sent"
+        elif self._reply.complete:
+            state = "finished"
+        else:
+            state = "closed" if response.is_closed else "streaming"
+        parts = [f"<{type(self).__name__}{dialect} {self._spec.method}", redact_url(self._spec.url)]
+        parts.append(state)
+        if response is not None:
+            parts.append(f"status={response.status_code}")
+        parts.append(f"text={len(self._reply.text)} chars")
+        if self._reply.finish_reason is not None:
+            parts.append(f"finish_reason={self._reply.finish_reason!r}")
+        if self._retries:
+            parts.append(f"retries={self._retries}")
+        return " ".join(parts) + ">"
 
     @property
     def text(self) -> str:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from ._base import DEFAULT_MAX_RESPONSE_BYTES, BaseClient, BaseStream
+from ._exceptions import APIError
 from ._http import (
     SEND_ERRORS,
     TRANSPORT_ERRORS,
@@ -30,7 +31,7 @@ from ._http import (
 )
 from ._models import DEFAULT_MODEL, Model
 from ._response import BodyBuffer
-from ._retry import RetryPolicy
+from ._retry import Attempts, RetryPolicy
 from ._status import error_body_limit
 from ._timeouts import DEFAULT_TIMEOUT, Budget, Timeout, TimeoutTypes
 
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
     from typing_extensions import Self, Unpack
 
     from ._dialects import DialectName
-    from ._exceptions import APIError
     from ._messages import Message
     from ._params import ChatParams
     from ._reply import Reply
@@ -58,10 +58,14 @@ class AuraClient(BaseClient):
             for chunk in client.stream([user("Hi")]):
                 print(chunk, end="", flush=True)
 
-    ``base_url`` falls back to ``$AURA_BASE_URL``, then ``https://openchat.team``;
-    ``api_key`` to ``$AURA_API_KEY``, then ``""`` (the server's own key).
-    ``max_retries`` is a count or a ``RetryPolicy``. An ``http_client`` passed in
-    is used as it is and never closed by the SDK.
+    ``base_url`` falls back to ``$AURA_BASE_URL``, then the dialect's default:
+    ``http://127.0.0.1:8000`` (``aura serve``) for ``"aura"``,
+    ``http://127.0.0.1:11434/v1`` (ollama) for ``"openai"``; an endpoint pasted
+    whole (``.../api/chat``, ``.../v1/chat/completions``) is cut back to the
+    server's URL. ``api_key`` falls back to ``$AURA_API_KEY``, then ``""`` (the
+    server's own key). ``max_retries`` is a count or a ``RetryPolicy``. An
+    ``http_client`` passed in is used as it is and never closed by the SDK.
+    ``with_options()`` makes a copy with other settings over the same pool.
     """
 
     def __init__(
@@ -78,6 +82,26 @@ class AuraClient(BaseClient):
         http_client: httpx.Client | None = None,
         dialect: DialectName | None = None,
     ) -> None:
+        """Make a client; nothing is sent until a call. Every argument is keyword-only.
+
+        Args:
+            base_url: the server, e.g. ``"http://127.0.0.1:8000"``; default
+                ``$AURA_BASE_URL``, then ``aura_sdk.DEFAULT_BASE_URL``.
+            api_key: the key sent with each request; default ``$AURA_API_KEY``, then
+                ``""`` (the server's own). Never printed, logged or in a ``repr``.
+            model: the default model of chat calls: an id or a ``Model``.
+            timeout: the limits of each call: seconds, or a ``Timeout``.
+            max_retries: retries of a failed request (before any text): a count or
+                a ``RetryPolicy``.
+            max_response_bytes: the longest reply accepted (``ResponseTooLargeError``
+                past it); ``None``: no limit.
+            proxy: an ``http(s)://`` or ``socks5://`` proxy URL (not with ``http_client``).
+            headers: extra headers sent with every request.
+            http_client: an httpx ``Client`` to send through, used as it is and never
+                closed by the SDK.
+            dialect: ``"aura"`` (openchat-ui) or ``"openai"`` (OpenAI-compatible
+                servers); default ``$AURA_DIALECT``, then ``"aura"``.
+        """
         super().__init__(
             base_url=base_url,
             api_key=api_key,
@@ -89,6 +113,7 @@ class AuraClient(BaseClient):
             dialect=dialect,
         )
         self._owns_http = http_client is None
+        self._closes_http = self._http_headers = self._owns_http
         self._http = open_http(httpx.Client, http_client, proxy, self._config, self._dialect)
         if http_client is None:
             bind_deadlines(self._http)  # a trickled head or body cannot outlast a limit
@@ -96,17 +121,19 @@ class AuraClient(BaseClient):
     def stream(self, messages: Sequence[Message], **params: Unpack[ChatParams]) -> Stream:
         """Stream a reply: an iterator of text chunks, and a context manager.
 
-        The input is checked now (``AuraValidationError``); nothing is sent until
-        the stream is entered or iterated. ``params`` (see ``ChatParams``):
+        ``messages`` is the conversation (``user("Hi")``...). The input is checked
+        now (``AuraValidationError``); nothing is sent until the stream is entered
+        or iterated. ``params`` (see ``ChatParams``):
         ``temperature``, ``max_tokens``, ``system`` (placed before any system
         messages), ``model``, ``stop``, ``top_p``, ``seed``, ``condition``,
-        ``errors`` and ``timeout`` (this call's limits, replacing the client's).
+        ``errors``, ``timeout`` (this call's limits, replacing the client's) and
+        ``max_retries`` (this call's retries).
         """
-        spec, reply, limits = self._chat(messages, params)
-        return Stream(self, spec, reply, limits)
+        spec, reply, limits, policy = self._chat(messages, params)
+        return Stream(self, spec, reply, limits, policy)
 
     def chat(self, messages: Sequence[Message], **params: Unpack[ChatParams]) -> str:
-        """The whole reply as one string; ``params`` as for ``stream()``.
+        """The whole reply to ``messages`` as one string; ``params`` as for ``stream()``.
 
         If the reply breaks off, the ``StreamInterruptedError`` carries the part
         received in ``.text``.
@@ -116,19 +143,29 @@ class AuraClient(BaseClient):
                 pass
         return stream.text
 
-    def models(self, *, timeout: float | Timeout | None = None) -> list[Model]:
-        """The models the server offers (Aura: ``POST /api/models``; OpenAI: ``GET /models``)."""
-        budget = Budget(self._timeout(timeout))
-        response, _ = self._open(self._dialect.models_request(self._config), budget, reply=False)
+    def models(
+        self, *, timeout: float | Timeout | None = None, max_retries: int | None = None
+    ) -> list[Model]:
+        """The models the server offers (Aura: ``POST /api/models``; OpenAI: ``GET /models``).
+
+        ``timeout``: this call's limits (seconds or a ``Timeout``), replacing the
+        client's; ``max_retries``: this call's retries, replacing the client's count.
+        """
+        spec, budget, policy = self._models(timeout, max_retries)
+        response, attempts = self._open(spec, budget, policy, reply=False)
         buffer = BodyBuffer(self._max_response_bytes, self._config.api_key)
-        with _closing(response):
-            try:
-                with deadline(budget.deadline):
-                    for chunk in body_chunks(response, buffer.limit):
-                        buffer.add(chunk)
-            except TRANSPORT_ERRORS as exc:
-                raise connection_error(exc, budget, body=True) from exc
-        return self._dialect.parse_models(bytes(buffer.data), self._config.api_key)
+        try:
+            with _closing(response):
+                try:
+                    with deadline(budget.deadline):
+                        for chunk in body_chunks(response, buffer.limit):
+                            buffer.add(chunk)
+                except TRANSPORT_ERRORS as exc:
+                    raise connection_error(exc, budget, body=True) from exc
+            return self._dialect.parse_models(bytes(buffer.data), self._config.api_key)
+        except APIError as error:
+            attempts.annotate(error, midway=True)
+            raise
 
     def close(self) -> None:
         """Close the connection pool (unless the ``http_client`` was passed in).
@@ -136,7 +173,7 @@ class AuraClient(BaseClient):
         The client cannot be used afterwards (``AuraUsageError``).
         """
         self._closed = True
-        if self._owns_http:
+        if self._closes_http:
             self._http.close()
 
     def __enter__(self) -> Self:
@@ -154,20 +191,20 @@ class AuraClient(BaseClient):
         return self._http.is_closed
 
     def _open(
-        self, spec: RequestSpec, budget: Budget, *, reply: bool = True
-    ) -> tuple[httpx.Response, int]:
+        self, spec: RequestSpec, budget: Budget, policy: RetryPolicy, *, reply: bool = True
+    ) -> tuple[httpx.Response, Attempts]:
         """Send ``spec`` until a success status arrives; retries as the policy says.
 
         ``reply``: a chat reply, whose success head the dialect classifies (a
         ``200`` may hold an error); else any success is the answer.
         """
         self._check_open()
-        attempts = self._attempts(spec, budget)
+        attempts = self._attempts(spec, budget, policy)
         while True:
             attempts.start()
             error: APIError
             clock = HeadClock(budget)
-            request = build_request(self._http, spec, budget, own=self._owns_http, clock=clock)
+            request = build_request(self._http, spec, budget, own=self._http_headers, clock=clock)
             try:
                 with deadline(clock):
                     # Never a redirect, even if the caller's http_client follows them:
@@ -177,6 +214,7 @@ class AuraClient(BaseClient):
                 error = connection_error(exc, budget)
                 error.__cause__ = exc
             else:
+                attempts.received(response.status_code, response.headers.multi_items())
                 if clock.passed():  # a caller's http_client bounds each read, not the head
                     response.close()
                     error = timeout_error(budget, "response")
@@ -185,7 +223,7 @@ class AuraClient(BaseClient):
                 ):
                     attempts.succeeded(response.status_code)
                     set_body_timeout(response, budget)
-                    return response, attempts.retries
+                    return response, attempts
                 else:
                     error = self._status_error(response, budget)
             time.sleep(attempts.failed(error))
@@ -240,9 +278,17 @@ class Stream(BaseStream, Iterator[str]):
     """
 
     def __init__(
-        self, client: AuraClient, spec: RequestSpec, reply: Reply, timeout: Timeout
+        self,
+        client: AuraClient,
+        spec: RequestSpec,
+        reply: Reply,
+        timeout: Timeout,
+        policy: RetryPolicy,
     ) -> None:
-        super().__init__(spec, reply, timeout)
+        """Made by ``AuraClient.stream()``, not by hand: ``client`` sends ``spec``
+        (the request) within ``timeout`` (the call's limits) and ``policy`` (its
+        retries); ``reply`` decodes the body."""
+        super().__init__(spec, reply, timeout, policy)
         self._client = client
         self._chunks: Iterator[bytes] | None = None
         self._rest: Iterator[bytes] | None = None
@@ -266,11 +312,11 @@ class Stream(BaseStream, Iterator[str]):
     def __iter__(self) -> Iterator[str]:
         if self._texts is None:
             self._start()
-            if self._body is None or self._chunks is None:
+            if self._body is None or self._chunks is None or self._attempts is None:
                 self._texts = _no_texts()  # closed before it was iterated
             else:
                 self._texts = _texts(
-                    self._body, self._chunks, self._reply, self._budget, self._rest
+                    self._body, self._chunks, self._reply, self._budget, self._rest, self._attempts
                 )
                 self._reader = threading.get_ident()
         return self._texts
@@ -306,7 +352,8 @@ class Stream(BaseStream, Iterator[str]):
         if self._done or self._response is not None:
             return
         self._done = True  # a failed start is final, too
-        self._response, self.retries = self._client._open(self._spec, self._begin())
+        self._response, self._attempts = self._client._open(self._spec, self._begin(), self._policy)
+        self.retries = self._attempts.retries
         if self._stopped:  # closed from another thread while it was being sent
             self._response.close()
             return
@@ -351,13 +398,15 @@ def _texts(
     reply: Reply,
     budget: Budget,
     rest: Iterator[bytes] | None,
+    attempts: Attempts,
 ) -> Generator[str, None, None]:
     """The loop of a stream, as a generator: cheaper per chunk than ``__next__``.
 
     It holds no reference to its ``Stream``, so dropping the stream drops it, and
     closing it (``break``, an exception in the caller's loop) closes the response
     at once. ``rest``: the body's own chunks, to read the end of it after a
-    complete reply (``drain``), when every read there can be bounded.
+    complete reply (``drain``), when every read there can be bounded. Its
+    errors name the request (``attempts``).
     """
     try:
         yield from reply.texts(chunks, budget.deadline, budget.timeout.total)
@@ -366,7 +415,10 @@ def _texts(
     except TRANSPORT_ERRORS as exc:
         if body.stopped or body.response.is_closed:
             return  # closed by the caller while iterating
-        raise connection_error(exc, budget, reply) from exc
+        raise attempts.annotate(connection_error(exc, budget, reply), midway=True) from exc
+    except APIError as error:  # the reply's own: an error event, a cut, a deadline
+        attempts.annotate(error, midway=True)
+        raise
     finally:
         with body.lock:
             body.response.close()

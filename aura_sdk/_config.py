@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ._models import Model, resolve_model
 from ._timeouts import Timeout, to_timeout
@@ -18,9 +19,16 @@ from ._validation import (
 )
 from ._version import __version__
 
+if TYPE_CHECKING:
+    from ._dialects import Dialect
+
 __all__ = ["DEFAULT_BASE_URL", "ClientConfig"]
 
-DEFAULT_BASE_URL = "https://openchat.team"
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+"""The Aura dialect's ``base_url`` when none is set: ``aura serve``'s address.
+
+(The OpenAI dialect's is ollama's, ``http://127.0.0.1:11434/v1``. openchat.team,
+the default before, no longer answers.)"""
 BASE_URL_ENV = "AURA_BASE_URL"
 API_KEY_ENV = "AURA_API_KEY"
 USER_AGENT = f"aura-sdk/{__version__}"
@@ -38,6 +46,10 @@ class ClientConfig:
     headers: Mapping[str, str]
     base_url_origin: str = "base_url"
     """Where ``base_url`` came from, to name it in messages: the argument, or the variable."""
+    default_base_url: bool = False
+    """``base_url`` is the dialect's default: nothing set it."""
+    base_url_suffix: str = ""
+    """The endpoint path dropped from the ``base_url`` given (``/api/chat``, say), if any."""
 
     @classmethod
     def resolve(
@@ -50,18 +62,25 @@ class ClientConfig:
         max_retries: int,
         headers: Mapping[str, str] | None,
         environ: Mapping[str, str] = os.environ,
+        dialect: Dialect | None = None,
     ) -> ClientConfig:
+        """Arguments, else the environment, else the defaults (``dialect``'s
+        ``base_url``; none given: the Aura dialect's), each checked."""
         # A bad value from the environment is named as such: the caller passed nothing.
         origin = "base_url"
-        if base_url is None:
-            from_env = environ.get(BASE_URL_ENV)
-            if from_env:
-                origin = f"${BASE_URL_ENV} (base_url)"
-                url = check_base_url(from_env, origin)
-            else:
-                url = DEFAULT_BASE_URL
+        suffix = ""
+        default = False
+        if base_url is None and not environ.get(BASE_URL_ENV):
+            url = DEFAULT_BASE_URL if dialect is None else dialect.default_base_url
+            default = True
         else:
-            url = check_base_url(base_url)
+            if base_url is None:
+                origin = f"${BASE_URL_ENV} (base_url)"
+                url = check_base_url(environ[BASE_URL_ENV], origin)
+            else:
+                url = check_base_url(base_url)
+            if dialect is not None:
+                url, suffix = dialect.normalise_base_url(url, origin)
         if api_key is None:
             key = check_api_key(environ.get(API_KEY_ENV, ""), f"${API_KEY_ENV} (api_key)")
         else:
@@ -76,6 +95,8 @@ class ClientConfig:
             max_retries=max_retries,
             headers=merge_headers({"User-Agent": USER_AGENT}, check_headers(headers)),
             base_url_origin=origin,
+            default_base_url=default,
+            base_url_suffix=suffix,
         )
 
     @property

@@ -27,6 +27,9 @@ DecodeErrors = Literal["replace", "strict"]
 class UTF8Decoder:
     """Feed it bytes, get whole characters back.
 
+    ``errors`` is what invalid UTF-8 gives: ``"replace"`` (U+FFFD) or ``"strict"``
+    (``AuraDecodeError``, naming the bad byte's position).
+
     >>> d = UTF8Decoder()
     >>> d.decode(b"caf\\xc3"), d.decode(b"\\xa9"), d.flush()
     ('caf', 'é', '')
@@ -52,6 +55,8 @@ class UTF8Decoder:
         return self._consumed
 
     def decode(self, data: bytes) -> str:
+        """Decode the next chunk, ``data``; an incomplete character at its end waits
+        in ``pending``."""
         size = len(data)
         if self._pending:
             data = self._pending + data

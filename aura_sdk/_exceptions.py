@@ -72,7 +72,29 @@ TimeoutLimit = Literal["connect", "response", "read", "write", "pool", "total"]
 
 
 class AuraError(Exception):
-    """Base class of every error raised by aura-sdk."""
+    """Base class of every error raised by aura-sdk.
+
+    ``str()`` is the message; ``repr()`` adds the fields that say what happened
+    (status, limit, how much text arrived, retries), never the text itself.
+    """
+
+    def __repr__(self) -> str:
+        from ._secrets import scrub  # the message is scrubbed when raised; again, to be sure
+
+        fields = [f"message={scrub(str(self))!r}"]
+        for name in ("status_code", "reason", "limit", "seconds", "position"):
+            if name in vars(self):
+                fields.append(f"{name}={getattr(self, name)!r}")
+        text = getattr(self, "text", "")
+        if text:  # its length only: a reply may quote anything
+            fields.append(f"text=<{len(text)} chars>")
+        truncated = getattr(self, "truncated", b"")
+        if truncated:
+            fields.append(f"truncated=<{len(truncated)} bytes>")
+        retries = getattr(self, "retries", 0)
+        if retries:
+            fields.append(f"retries={retries}")
+        return f"{type(self).__name__}({', '.join(fields)})"
 
 
 class AuraValidationError(AuraError, ValueError):
@@ -97,6 +119,7 @@ class AuraDecodeError(AuraError, ValueError):
     """
 
     def __init__(self, message: str, *, text: str = "", position: int = 0) -> None:
+        """``message`` is ``str()``; ``text`` and ``position`` as above."""
         super().__init__(message)
         self.text = text
         self.position = position
@@ -106,11 +129,16 @@ class APIError(AuraError):
     """Something went wrong talking to the server.
 
     ``retries`` counts the retries taken before giving up; ``text`` holds the
-    reply text received before the error ("" when it came before any).
+    reply text received before the error ("" when it came before any);
+    ``method`` and ``url`` name the request (its URL's password masked), and
+    so does the message: ``... (POST http://127.0.0.1:8000/api/chat, after 2
+    retries)``. Both are ``None`` on an error made by hand.
     """
 
     retries: int = 0
     text: str = ""
+    method: str | None = None
+    url: str | None = None
 
 
 class APIConnectionError(APIError):
@@ -121,6 +149,7 @@ class APIConnectionError(APIError):
     """
 
     def __init__(self, message: str = "Connection error.", *, text: str = "") -> None:
+        """``message`` is ``str()``; ``text`` the reply text received before the failure."""
         super().__init__(message)
         self.text = text
 
@@ -136,6 +165,8 @@ class APITimeoutError(APIConnectionError):
         seconds: float | None = None,
         text: str = "",
     ) -> None:
+        """``message`` is ``str()``; ``limit`` and ``seconds`` say which limit fired
+        and how long it was; ``text`` the reply text received before it did."""
         super().__init__(message, text=text)
         self.limit: TimeoutLimit = limit
         self.seconds = seconds
@@ -150,6 +181,7 @@ class StreamInterruptedError(APIConnectionError):
     """
 
     def __init__(self, message: str, *, text: str = "", truncated: bytes = b"") -> None:
+        """``message`` is ``str()``; ``text`` and ``truncated`` as above."""
         super().__init__(message, text=text)
         self.truncated = truncated
 
@@ -177,6 +209,8 @@ class StreamTimeoutError(StreamInterruptedError, APITimeoutError):
         text: str = "",
         truncated: bytes = b"",
     ) -> None:
+        """``message`` is ``str()``; ``limit`` and ``seconds`` as for ``APITimeoutError``,
+        ``text`` and ``truncated`` as for ``StreamInterruptedError``."""
         APITimeoutError.__init__(self, message, limit=limit, seconds=seconds, text=text)
         self.truncated = truncated
 
@@ -188,6 +222,7 @@ class APIResponseValidationError(APIError):
     """
 
     def __init__(self, message: str, *, body: str = "") -> None:
+        """``message`` is ``str()``; ``body`` the start of the body that arrived."""
         super().__init__(message)
         self.body = body
 
@@ -211,6 +246,9 @@ class APIStatusError(APIError):
         response: httpx.Response | None = None,
         retry_after: float | None = None,
     ) -> None:
+        """``message`` is ``str()``; ``status_code``, ``reason``, ``body``,
+        ``response`` and ``retry_after`` as above. The SDK makes these; a test
+        may too: ``RateLimitError("429", status_code=429, reason="", body="")``."""
         super().__init__(message)
         self.status_code = status_code
         self.reason = reason

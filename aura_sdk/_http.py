@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import ssl
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
@@ -119,8 +120,10 @@ def open_http(
     where = (
         "proxy" if url is not None else "proxy from the environment ($HTTPS_PROXY, $ALL_PROXY...)"
     )
+    headers = dialect.headers(config)  # its own AuraValidationError, first
+    verify = shared_ssl_context()
     try:
-        return kind(proxy=url, limits=DEFAULT_LIMITS, headers=dialect.headers(config))
+        return kind(proxy=url, limits=DEFAULT_LIMITS, headers=headers, verify=verify)
     except ImportError:  # socks5:// without socksio
         raise AuraValidationError(
             f"{where}: a SOCKS proxy needs an extra package: pip install 'httpx[socks]'"
@@ -133,6 +136,30 @@ def open_http(
             # ("Invalid port: 's3'"), so it is not repeated.
             detail = "check that a user name or password in it is percent-encoded"
         raise AuraValidationError(f"{where}: httpx cannot use it ({detail})") from None
+
+
+def shared_ssl_context() -> ssl.SSLContext:
+    """httpx's default TLS context, built once per trust store its variables name.
+
+    Building one loads the whole CA bundle (about 10 to 20 ms), which was most of
+    the cost of making a client. httpx reads ``$SSL_CERT_FILE`` and
+    ``$SSL_CERT_DIR`` when it builds one, so a change to them gets a new one.
+    """
+    cafile, capath = os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
+    try:
+        return _ssl_context(cafile, capath)
+    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+        name = "$SSL_CERT_FILE" if cafile else "$SSL_CERT_DIR"
+        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise AuraValidationError(
+            f"{name}: no CA certificates could be loaded from it ({type(exc).__name__}: {detail})"
+        ) from None
+
+
+@lru_cache(maxsize=4)
+def _ssl_context(cafile: str | None, capath: str | None) -> ssl.SSLContext:
+    del cafile, capath  # the cache key: httpx reads them from the environment
+    return httpx.create_ssl_context()
 
 
 def _env_proxy_has_userinfo() -> bool:

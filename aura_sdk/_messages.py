@@ -27,7 +27,7 @@ class Message(TypedDict):
 
 
 def system(content: str) -> Message:
-    """A system message: ``system("Answer in French.")``.
+    """A system message whose text is ``content``: ``system("Answer in French.")``.
 
     System messages are not sent as messages: they are joined into the prompt.
     """
@@ -35,10 +35,11 @@ def system(content: str) -> Message:
 
 
 def user(content: str) -> Message:
-    """A user message: ``user("Hi")``."""
+    """A user message whose text is ``content``: ``user("Hi")``."""
     return {"role": "user", "content": content}
 
 
 def assistant(content: str) -> Message:
-    """An assistant message, for replaying a conversation: ``assistant("Hello!")``."""
+    """An assistant message whose text is ``content``, for replaying a conversation:
+    ``assistant("Hello!")``."""
     return {"role": "assistant", "content": content}

@@ -52,7 +52,10 @@ class Model:
         )
 
     def descriptor(self, token_limit: int | None = None) -> dict[str, Any]:
-        """The JSON object sent as ``model``, in the key order the web UI uses."""
+        """The JSON object sent as ``model``, in the key order the web UI uses.
+
+        ``token_limit`` replaces the model's own ``token_limit`` (a call's ``max_tokens``).
+        """
         return {
             "id": self.id,
             "name": self.name,

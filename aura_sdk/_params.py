@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from ._exceptions import AuraValidationError
 from ._models import Model
+from ._retry import check_retries
 from ._timeouts import Timeout, to_timeout
 from ._validation import (
     MAX_JSON_INT,
@@ -70,6 +71,9 @@ class ChatParams(TypedDict, total=False):
     (``AuraDecodeError``)."""
     timeout: float | Timeout | None
     """This call's limits, replacing the client's."""
+    max_retries: int | None
+    """This call's retries (0 to 1000), replacing the count of the client's
+    ``RetryPolicy`` (its backoff stays); ``None``: the client's."""
 
 
 _NAMES = frozenset(ChatParams.__annotations__)
@@ -83,6 +87,7 @@ class CheckedParams:
     __slots__ = (
         "condition",
         "errors",
+        "max_retries",
         "max_tokens",
         "model",
         "seed",
@@ -125,6 +130,7 @@ class CheckedParams:
         self.errors: DecodeErrors = params.get("errors", "replace")
         timeout = params.get("timeout")
         self.timeout: Timeout | None = None if timeout is None else to_timeout(timeout)
+        self.max_retries: int | None = check_retries(params.get("max_retries"))
 
     def extensions(self) -> list[str]:
         """The parameters given that only the OpenAI dialect sends."""

@@ -31,7 +31,10 @@ class Reply(UTF8Decoder):
     ('Hel', 'lo ', '✓', '', 'Hello ✓')
     """
 
-    __slots__ = ("_cap", "_parts", "max_bytes")
+    __slots__ = ("_cap", "_complete", "_parts", "max_bytes")
+
+    max_bytes: int | None
+    """The most body bytes the reply may hold (``None``: no limit)."""
 
     ended: bool = False
     """The body holds nothing more to read (a dialect's end marker came): the
@@ -49,8 +52,11 @@ class Reply(UTF8Decoder):
     """The reply's id, when the server gives one."""
 
     def __init__(self, errors: DecodeErrors = "replace", max_bytes: int | None = None) -> None:
+        """An empty reply: ``errors`` says what invalid UTF-8 gives (see ``UTF8Decoder``),
+        ``max_bytes`` how many body bytes it takes before ``ResponseTooLargeError``."""
         super().__init__(errors)
         self._parts: list[str] = []
+        self._complete = False
         self.max_bytes = max_bytes
         self._cap = (1 << 62) if max_bytes is None else max_bytes
 
@@ -65,7 +71,13 @@ class Reply(UTF8Decoder):
         return parts[0] if parts else ""
 
     @property
+    def complete(self) -> bool:
+        """The reply ended as its dialect says a whole reply ends (not cut off)."""
+        return self._complete or self.ended
+
+    @property
     def bytes_received(self) -> int:
+        """Body bytes fed so far (the same as ``consumed``)."""
         return self._consumed
 
     def feed(self, data: bytes) -> str:
@@ -135,6 +147,7 @@ class Reply(UTF8Decoder):
             raise
         if text:
             self._parts.append(text)
+        self._complete = True
         return text
 
     def _too_large(self, data: bytes) -> ResponseTooLargeError:

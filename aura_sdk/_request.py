@@ -64,7 +64,9 @@ def chat_body(
 
     System messages leave ``messages`` and are joined with ``"\\n"`` into
     ``prompt`` (after ``system``, if given); ``max_tokens`` is sent as the
-    model's ``tokenLimit``.
+    model's ``tokenLimit``, ``api_key`` as ``key`` (``""``: the server's own),
+    ``temperature`` as it is (``None``: JSON ``null``). ``model`` is an id or a
+    ``Model``.
     """
     if not isinstance(model, Model):
         check_model_id(model)

@@ -6,10 +6,11 @@ this before handing out any text), so a retry never duplicates output.
 
 from __future__ import annotations
 
+import logging
 import random
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 
 from ._exceptions import (
     APIConnectionError,
@@ -23,10 +24,19 @@ from ._exceptions import (
 )
 from ._logs import logger
 from ._retry_after import parse_retry_after
+from ._secrets import MASK, scrub
 from ._timeouts import Budget
-from ._validation import check_count, check_iterable_ints, check_seconds, is_real, redact_url, show
+from ._validation import (
+    check_count,
+    check_iterable_ints,
+    check_seconds,
+    is_int,
+    is_real,
+    redact_url,
+    show,
+)
 
-__all__ = ["Attempts", "RetryPolicy", "parse_retry_after"]
+__all__ = ["Attempts", "RetryPolicy", "check_retries", "parse_retry_after"]
 
 RETRY_STATUSES = frozenset((408, 409, 429, 502, 503, 504))
 MAX_RETRIES = 1000
@@ -74,6 +84,7 @@ class RetryPolicy:
         object.__setattr__(self, "statuses", statuses)
 
     def is_retryable(self, error: AuraError) -> bool:
+        """Whether ``error`` is worth another attempt (however many were taken)."""
         if isinstance(error, StreamInterruptedError):
             return False
         if isinstance(error, APIConnectionError):
@@ -92,7 +103,13 @@ class RetryPolicy:
         *,
         rand: Callable[[], float] = random.random,
     ) -> float | None:
-        """Seconds to wait before the next attempt, or None to give up now."""
+        """Seconds to wait before the next attempt, or None to give up now.
+
+        Args:
+            retries_taken: how many retries were already taken for this request.
+            error: why the last attempt failed.
+            rand: a source of random numbers in [0, 1), for the jitter.
+        """
         if retries_taken >= self.max_retries or not self.is_retryable(error):
             return None
         retry_after = error.retry_after if isinstance(error, APIStatusError) else None
@@ -103,6 +120,31 @@ class RetryPolicy:
         return backoff * (1.0 - self.jitter * rand())
 
 
+def check_retries(max_retries: object) -> int | None:
+    """A call's ``max_retries``: ``None`` (the client's), or an int from 0 to 1000."""
+    if max_retries is None:
+        return None
+    return check_count("max_retries", max_retries, 0, MAX_RETRIES)
+
+
+def to_policy(max_retries: object) -> RetryPolicy:
+    """A client's ``max_retries``: a count or a whole ``RetryPolicy``, checked."""
+    if isinstance(max_retries, RetryPolicy):
+        return max_retries
+    if is_int(max_retries):
+        return RetryPolicy(max_retries)  # type: ignore[arg-type]  # checked there
+    raise AuraValidationError(
+        f"max_retries: expected an int or a RetryPolicy, got {type(max_retries).__name__}"
+    )
+
+
+def with_retries(policy: RetryPolicy, max_retries: int | None) -> RetryPolicy:
+    """``policy`` with another count (a call's own ``max_retries``), its backoff kept."""
+    if max_retries is None or max_retries == policy.max_retries:
+        return policy
+    return replace(policy, max_retries=max_retries)
+
+
 class Attempts:
     """Drives the attempts of one request: the facades' retry loop, without the I/O.
 
@@ -111,18 +153,26 @@ class Attempts:
         attempts = Attempts(policy, budget, "POST", url)
         while True:
             attempts.start()                       # raises once the total deadline has passed
-            try: ... send; on success: return response
+            try: ... send; attempts.received(status, headers); on success: return response
             except transport error: error = ...
             sleep(attempts.failed(error))          # raises the error when it is final
+
+    Every error it raises, and every error of the reply it hands to ``annotate``,
+    names the request and the retries taken: ``... (POST http://h/api/chat, after
+    2 retries)``, the URL's password masked. ``hint``: what to add to a connection
+    error (where the default ``base_url`` points, and how to set another).
     """
 
-    __slots__ = ("_budget", "_method", "_policy", "_started", "_url", "retries")
+    __slots__ = ("_budget", "_hint", "_method", "_policy", "_started", "_url", "retries")
 
-    def __init__(self, policy: RetryPolicy, budget: Budget, method: str, url: str) -> None:
+    def __init__(
+        self, policy: RetryPolicy, budget: Budget, method: str, url: str, *, hint: str = ""
+    ) -> None:
         self._policy = policy
         self._budget = budget
         self._method = method
-        self._url = redact_url(url)  # for the log: never a URL's password
+        self._url = redact_url(url)  # for the log and errors: never a URL's password
+        self._hint = hint
         self._started = time.monotonic()
         self.retries = 0
 
@@ -131,18 +181,42 @@ class Attempts:
         if self._budget.expired():
             total = self._budget.timeout.total
             error = APITimeoutError(f"total timeout after {total:g}s", limit="total", seconds=total)
-            error.retries = self.retries
-            raise error
+            raise self.annotate(error)
+
+    def annotate(self, error: APIError, *, midway: bool = False) -> APIError:
+        """``error`` (raised by this request) made to name it: method, URL, retries taken.
+
+        ``midway``: it came after the response's head (a cut, an error event), which
+        is never retried; only retries taken before it are named. Once only: a
+        second call leaves it as it is.
+        """
+        if error.url is not None:
+            return error
+        error.retries = self.retries
+        error.method = self._method
+        error.url = url = scrub(self._url)
+        retries = f"{self.retries} {'retry' if self.retries == 1 else 'retries'}"
+        if midway:
+            taken = f", after {retries}" if self.retries else ""
+        else:
+            taken = f", after {retries}" if self.retries else ", not retried"
+        note = f"{self._method} {url}{taken}"
+        hint = self._hint if _unreachable(error) else ""
+        error.args = (f"{error} ({note}){hint}", *error.args[1:])
+        return error
 
     def failed(self, error: APIError) -> float:
         """Seconds to wait before the next attempt; raises ``error`` if there is none."""
         delay = self._policy.delay(self.retries, error)
         if delay is None or not self._budget.fits(delay):
-            error.retries = self.retries
             logger.info(
                 "%s %s failed after %d retries: %s", self._method, self._url, self.retries, error
             )
-            raise error
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug(
+                    "%s %s: given up, %s", self._method, self._url, self._why_final(error, delay)
+                )
+            raise self.annotate(error)
         self.retries += 1
         logger.info(
             "%s %s failed (%s); retry %d of %d in %.2fs",
@@ -153,7 +227,35 @@ class Attempts:
             self._policy.max_retries,
             delay,
         )
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s %s: retry %d of %d in %.2fs, because of %s",
+                self._method,
+                self._url,
+                self.retries,
+                self._policy.max_retries,
+                delay,
+                reason(error),
+            )
         return delay
+
+    def _why_final(self, error: APIError, delay: float | None) -> str:
+        if delay is not None:
+            return f"a wait of {delay:.2f}s would pass the total deadline; {reason(error)}"
+        if not self._policy.is_retryable(error):
+            return f"not retryable: {reason(error)}"
+        cap = self._policy.retry_after_cap
+        after = error.retry_after if isinstance(error, APIStatusError) else None
+        if after is not None and after > cap and self.retries < self._policy.max_retries:
+            return f"Retry-After {after:g}s is over retry_after_cap={cap:g}s; {reason(error)}"
+        return f"no retries left ({self.retries} of {self._policy.max_retries}): {reason(error)}"
+
+    def received(self, status: int, headers: Iterable[tuple[str, str]]) -> None:
+        """A response head arrived: at DEBUG, logged with its headers (secrets masked)."""
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s %s <- %d, headers: %s", self._method, self._url, status, safe_headers(headers)
+            )
 
     def succeeded(self, status: int) -> None:
         logger.info(
@@ -164,3 +266,47 @@ class Attempts:
             time.monotonic() - self._started,
             self.retries,
         )
+
+
+SECRET_HEADERS = frozenset(
+    (
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+        "x-api-key",
+        "api-key",
+        "x-auth-token",
+    )
+)
+"""Headers whose value is a credential: logged as ``***`` whatever they hold."""
+
+
+def safe_headers(headers: Iterable[tuple[str, str]]) -> str:
+    """``headers`` as ``{name: value, ...}`` for a log line: credentials masked, and
+    any live client's secret too (``scrub``), in case a server echoes one."""
+    shown = ", ".join(
+        f"{name!r}: {MASK!r}" if name.lower() in SECRET_HEADERS else f"{name!r}: {scrub(value)!r}"
+        for name, value in headers
+    )
+    return "{" + shown + "}"
+
+
+def reason(error: APIError) -> str:
+    """Why an attempt failed, for the log: the status, or the exception's class and message."""
+    if isinstance(error, APIStatusError):
+        after = "" if error.retry_after is None else f", Retry-After {error.retry_after:g}s"
+        return f"status {error.status_code} {error.reason!r}{after}"
+    cause = error.__cause__
+    name = type(error).__name__
+    if cause is not None:
+        kind = type(cause)
+        name = f"{name} from {kind.__module__}.{kind.__qualname__}"
+    return f"{name}: {error}"
+
+
+def _unreachable(error: APIError) -> bool:
+    """No server answered: refused, unreachable, or the connect limit fired."""
+    if isinstance(error, APITimeoutError):
+        return error.limit == "connect"
+    return isinstance(error, APIConnectionError) and not isinstance(error, StreamInterruptedError)

@@ -62,8 +62,11 @@ class Aura:
     ) -> AsyncIterator[str]:
         """Stream the reply as ``str`` chunks, as the seed provider did.
 
-        ``model`` and ``webdriver`` are accepted and ignored, as in the seed
-        (the server's model is ``openchat_3.6``). ``base_url=`` picks another
+        ``messages`` are gpt4free's dicts (keys other than ``role`` and
+        ``content`` are dropped); ``proxy`` an http(s) or socks5 proxy URL;
+        ``temperature`` and ``max_tokens`` as the seed sent them (``None``: 0.5
+        and 8192). ``model`` and ``webdriver`` are accepted and ignored, as in the seed
+        (the server's model is ``openchat_3.6``). Of ``kwargs``, ``base_url=`` picks another
         server; ``api_key=`` is sent as the Aura key; ``timeout=`` (seconds) bounds
         every wait and the whole call, as gpt4free's own providers do, and
         ``stream_timeout=`` the silence between two chunks; gpt4free's other

@@ -79,7 +79,10 @@ def test_server_error_is_one_line_with_the_reason_phrase(aura_server: AuraServer
     )
     assert result.returncode == 1
     assert result.stdout == ""
-    assert result.stderr == "aura: error: 500 Rate limit reached for requests\n"
+    assert result.stderr == (
+        "aura: error: 500 Rate limit reached for requests "
+        f"(POST {aura_server.base_url}/api/chat, after 2 retries)\n"
+    )
 
 
 def test_bad_key_error_never_prints_the_key(aura_server_factory: Callable[..., AuraServer]) -> None:

@@ -108,7 +108,9 @@ def test_sync_status_error_shows_reason_phrase(mock: respx.MockRouter) -> None:
     )
     with AuraClient(base_url=BASE) as client, pytest.raises(AuthenticationError) as info:
         client.chat([user("Hi")])
-    assert str(info.value) == "500 Incorrect API key provided: sk-***."
+    assert str(info.value) == (
+        "500 Incorrect API key provided: sk-***. (POST http://aura.test/api/chat, not retried)"
+    )
     assert info.value.body == "Error"
     assert info.value.response is not None
 
@@ -247,7 +249,9 @@ async def test_async_status_error_shows_reason_phrase(mock: respx.MockRouter) ->
     async with AsyncAuraClient(base_url=BASE, max_retries=0) as client:
         with pytest.raises(RateLimitError) as info:
             await client.chat([user("Hi")])
-    assert str(info.value) == "500 Rate limit reached for requests"
+    assert str(info.value) == (
+        "500 Rate limit reached for requests (POST http://aura.test/api/chat, not retried)"
+    )
 
 
 @pytest.mark.anyio

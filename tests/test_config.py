@@ -31,7 +31,8 @@ CLIENTS = [AuraClient, AsyncAuraClient]
 @pytest.mark.parametrize("cls", CLIENTS)
 def test_defaults(cls: type[AuraClient] | type[AsyncAuraClient]) -> None:
     client = cls()
-    assert client.base_url == "https://openchat.team"
+    assert client.base_url == "http://127.0.0.1:8000"  # aura serve's; openchat.team is gone
+    assert cls(dialect="openai").base_url == "http://127.0.0.1:11434/v1"  # ollama's
     assert client.model == Model("openchat_3.6", "OpenChat 3.6 (latest)")
     assert client._config.api_key == ""
     assert client._config.timeout == DEFAULT_TIMEOUT

@@ -145,7 +145,7 @@ def test_sync_connect_timeout(unanswered_port: int) -> None:
         with pytest.raises(APITimeoutError) as info:
             client.chat(HI)
     assert (info.value.limit, info.value.seconds) == ("connect", 0.3)
-    assert str(info.value) == "connect timeout after 0.3s"
+    assert str(info.value) == f"connect timeout after 0.3s (POST {url}/api/chat, not retried)"
 
 
 @pytest.mark.anyio

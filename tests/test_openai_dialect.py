@@ -6,12 +6,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aura_sdk import (
     APIResponseValidationError,
+    AsyncAuraClient,
+    AuraClient,
     AuraDecodeError,
     AuraValidationError,
     AuthenticationError,
@@ -134,6 +137,30 @@ def test_request_spec_has_the_bearer_key_and_the_path() -> None:
 def test_a_non_ascii_key_is_refused_without_showing_it() -> None:
     with pytest.raises(AuraValidationError, match="ASCII") as info:
         OPENAI.headers(config(api_key="sk-caf\u00e9-secret"))
+    assert "secret" not in str(info.value)
+
+
+@pytest.mark.parametrize("userinfo", ["bob:s3cret@", "s3cret@"])
+@pytest.mark.parametrize("own_http", [False, True])
+def test_userinfo_beside_a_key_is_refused_when_the_client_is_built(
+    userinfo: str, own_http: bool
+) -> None:
+    """httpx would send the userinfo as Basic auth in place of the Bearer key."""
+    url = f"http://{userinfo}127.0.0.1:18888/v1"
+    for cls, http_cls in ((AuraClient, httpx.Client), (AsyncAuraClient, httpx.AsyncClient)):
+        http = http_cls() if own_http else None
+        with pytest.raises(AuraValidationError, match="Basic auth") as info:
+            cls(base_url=url, dialect="openai", api_key="sk-key", http_client=http)  # type: ignore[arg-type]
+        assert "s3cret" not in str(info.value)
+        assert "sk-key" not in str(info.value)
+    # Userinfo alone is fine (Basic auth is what the caller asked for), as in the Aura dialect.
+    AuraClient(base_url=url, dialect="openai", api_key="").close()
+    AuraClient(base_url=url, dialect="aura", api_key="sk-key").close()
+
+
+def test_a_non_ascii_key_is_refused_when_the_client_is_built() -> None:
+    with pytest.raises(AuraValidationError, match="ASCII") as info:
+        AuraClient(dialect="openai", api_key="sk-caf\u00e9-secret")
     assert "secret" not in str(info.value)
 
 

@@ -104,7 +104,10 @@ def test_unknown_key_is_rejected_in_the_reason_phrase(
     with AuraClient(base_url=server.base_url, api_key="sk-wrong-key-9999") as client:
         with pytest.raises(AuthenticationError) as info:
             client.chat(HI)
-        assert str(info.value) == "500 Incorrect API key provided: sk-***9999."
+        assert str(info.value) == (
+            f"500 Incorrect API key provided: sk-***9999. (POST {server.base_url}/api/chat, "
+            "not retried)"
+        )
         with pytest.raises(AuthenticationError) as models_info:
             client.models()
     assert models_info.value.body.startswith('{"error"')

@@ -125,3 +125,26 @@ def rejected() -> None:
     for _chunk in AsyncAuraClient().stream([user("Hi")]):  # type: ignore[attr-defined]
         pass
     del bad
+
+
+def options() -> None:
+    client = AuraClient()
+    patient = client.with_options(timeout=300, max_retries=5, headers={"X-A": "1"})
+    assert_type(patient, AuraClient)
+    assert_type(client.with_options(max_retries=RetryPolicy(1), api_key="sk-1"), AuraClient)
+    assert_type(client.with_options(), AuraClient)
+    assert_type(AsyncAuraClient().with_options(timeout=Timeout(read=5)), AsyncAuraClient)
+    assert_type(client.chat([user("Hi")], max_retries=0), str)
+    assert_type(client.stream([user("Hi")], max_retries=None), Stream)
+    assert_type(client.models(max_retries=3), list[Model])
+    try:
+        client.chat([user("Hi")])
+    except aura_sdk.APIError as exc:
+        assert_type(exc.method, "str | None")
+        assert_type(exc.url, "str | None")
+    client.with_options(max_retries="2")  # type: ignore[arg-type]
+    client.with_options(timeout="30")  # type: ignore[arg-type]
+    client.with_options(model="x")  # type: ignore[call-arg]
+    client.with_options(30)  # type: ignore[call-arg]
+    client.chat([user("Hi")], max_retries=1.5)  # type: ignore[arg-type]
+    client.models(max_retries="1")  # type: ignore[arg-type]

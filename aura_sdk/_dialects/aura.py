@@ -15,7 +15,7 @@ from .._reply import Reply
 from .._request import chat_request, models_request
 from .._response import parse_models
 from .._status import status_error
-from .base import Dialect, DialectName
+from .base import DROP, Dialect, DialectName
 
 if TYPE_CHECKING:
     import httpx
@@ -35,6 +35,22 @@ DEFAULT_MAX_TOKENS = 8192
 class AuraDialect(Dialect):
     name: DialectName = "aura"
     chat_path = "/api/chat"
+    # ``aura serve``'s address: with nothing set, ``aura serve`` in one terminal and
+    # the SDK (or ``aura chat``) in another talk to each other.
+    default_base_url = "http://127.0.0.1:8000"
+    unreachable_hint = (
+        ". Nothing answers at the default base_url (aura serve's address): run "
+        "'aura serve', or set $AURA_BASE_URL or base_url= to your openchat-ui server"
+    )
+    base_url_suffixes = (
+        (
+            "/chat/completions",
+            "an OpenAI-compatible endpoint: pass dialect='openai' and base_url={root_repr}",
+        ),
+        ("/api/chat", DROP),  # the SDK appends /api/chat itself
+        ("/api/models", DROP),
+        ("/api", DROP),
+    )
 
     def chat_request(
         self, config: ClientConfig, messages: Sequence[Message], params: CheckedParams

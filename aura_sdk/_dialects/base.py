@@ -16,10 +16,14 @@ if TYPE_CHECKING:
     from .._reply import Reply
     from .._request import RequestSpec
 
-__all__ = ["Dialect", "DialectName"]
+__all__ = ["DROP", "Dialect", "DialectName"]
 
 DialectName = Literal["aura", "openai"]
 """The dialects a client can speak (``dialect=``, or ``$AURA_DIALECT``)."""
+
+
+DROP = ""
+"""In ``Dialect.base_url_suffixes``: the suffix is dropped from ``base_url``."""
 
 
 class Dialect:
@@ -28,6 +32,39 @@ class Dialect:
     name: DialectName = "aura"
     chat_path: str = ""
     """The chat endpoint, after ``base_url``."""
+    default_base_url: str = ""
+    """The server of a client given no ``base_url`` (nor ``$AURA_BASE_URL``)."""
+    unreachable_hint: str = ""
+    """Added to a connection error on ``default_base_url``: what to start, or to set."""
+    base_url_suffixes: tuple[tuple[str, str], ...] = ()
+    """Paths a ``base_url`` may end in by mistake (an endpoint pasted whole), longest
+    first: ``(suffix, DROP)`` drops it; ``(suffix, message)`` refuses the URL, the
+    message saying what to pass (``{root}``: the URL without the suffix)."""
+
+    def normalise_base_url(self, url: str, where: str = "base_url") -> tuple[str, str]:
+        """``url`` (checked, no trailing slash) without an endpoint suffix, and the
+        suffix dropped (``""`` if none); ``AuraValidationError`` for a refused one.
+
+        Only the path is matched, whole segments: ``http://api`` and ``/myapi``
+        end in no ``/api``.
+        """
+        scheme, _, rest = url.partition("://")
+        authority, slash, path = rest.partition("/")
+        path = slash + path
+        for suffix, message in self.base_url_suffixes:
+            if path == suffix or path.endswith(suffix):
+                root = f"{scheme}://{authority}{path[: -len(suffix)]}"
+                if not message:  # DROP
+                    return root, suffix
+                from .._exceptions import AuraValidationError
+                from .._validation import redact_url
+
+                shown = redact_url(root)
+                raise AuraValidationError(
+                    f"{where}: {redact_url(url)!r} ends in {suffix}, "
+                    + message.format(root=shown, root_repr=repr(shown))
+                )
+        return url, ""
 
     def headers(self, config: ClientConfig) -> dict[str, str]:
         """The headers of every request (the SDK's own client has them as defaults)."""

@@ -28,8 +28,14 @@ from .._request import RequestSpec, encode_json, request_headers
 from .._response import invalid_answer
 from .._secrets import scrub
 from .._status import phrase, redact, status_error
-from .._validation import MAX_JSON_INT, check_max_tokens, check_messages, merge_headers
-from .base import Dialect, DialectName
+from .._validation import (
+    MAX_JSON_INT,
+    check_max_tokens,
+    check_messages,
+    merge_headers,
+    redact_url,
+)
+from .base import DROP, Dialect, DialectName
 from .openai_reply import EventReply
 
 if TYPE_CHECKING:
@@ -74,6 +80,26 @@ def chat_completion_body(
 class OpenAIDialect(Dialect):
     name: DialectName = "openai"
     chat_path = "/chat/completions"
+    # ollama's: most people who run OpenChat on their own machine run it there.
+    default_base_url = "http://127.0.0.1:11434/v1"
+    unreachable_hint = (
+        ". Nothing answers at the default base_url (ollama's address): start ollama "
+        "('ollama serve'), or set $AURA_BASE_URL or base_url= to your server "
+        "(OpenChat's own: 'http://127.0.0.1:18888/v1')"
+    )
+    base_url_suffixes = (
+        ("/chat/completions", DROP),  # the SDK appends /chat/completions itself; /v1 stays
+        (
+            "/api/chat",
+            "the chat endpoint of openchat-ui and of ollama's own API: for openchat-ui pass "
+            "dialect='aura' and base_url={root_repr}; for ollama pass base_url='{root}/v1'",
+        ),
+        (
+            "/completions",
+            "the text-completions endpoint, which the SDK does not speak: pass the part "
+            "before it, base_url={root_repr} (the SDK posts to its /chat/completions)",
+        ),
+    )
 
     def headers(self, config: ClientConfig) -> dict[str, str]:
         key = config.api_key
@@ -83,6 +109,14 @@ class OpenAIDialect(Dialect):
             raise AuraValidationError(
                 "api_key: must be ASCII to be sent as a Bearer token (a character pasted "
                 "from a document, such as a typographic quote?)"
+            )
+        if redact_url(config.base_url) != config.base_url:
+            # httpx turns URL userinfo into Basic auth, which would replace the
+            # Bearer key without a word.
+            raise AuraValidationError(
+                "base_url: user info (user:password@) would be sent as Basic auth in place "
+                "of the api_key's Bearer token: pass one of them (for a proxy's own "
+                "authentication, proxy=)"
             )
         # The caller's own Authorization header, if any, wins (a gateway's, say).
         base = {"Authorization": f"Bearer {key}"}

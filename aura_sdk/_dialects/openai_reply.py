@@ -229,6 +229,7 @@ class EventReply(Reply):
             )
         if self.finish_reason is None:
             raise self.interrupted("the stream ended with neither data: [DONE] nor a finish_reason")
+        self._complete = True
         return tail
 
     # --- errors carry the text held back for a stop string, too ---------------

@@ -14,6 +14,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, Union
 
+from ._protocol import masked_headers
 from ._responder import LocalResponder
 
 if TYPE_CHECKING:
@@ -45,12 +46,24 @@ def phrase(status: int) -> str:
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    """One request as the server received it."""
+    """One request as the server received it.
+
+    ``method`` and ``path`` (the request target) as sent, ``headers`` with
+    lower-case names, ``body`` the whole body. Its ``repr`` masks the
+    ``Authorization`` header and leaves the body out (both may hold an API key).
+    """
 
     method: str
     path: str
     headers: dict[str, str]
     body: bytes
+
+    def __repr__(self) -> str:
+        headers = masked_headers(self.headers)
+        return (
+            f"RecordedRequest(method={self.method!r}, path={self.path!r}, "
+            f"headers={headers!r}, body=<{len(self.body)} bytes>)"
+        )
 
     def json(self) -> Any:
         """The body parsed as JSON."""

@@ -9,16 +9,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from ._protocol import masked_headers
+
 __all__ = ["FAULT_HEADER", "MAX_REPLY_BYTES", "Fault", "is_safe_reason"]
 
 FAULT_HEADER = "x-aura-fault"
 """A request header whose JSON object (``Fault`` fields) scripts that one request."""
 
 MAX_REPLY_BYTES = 1 << 28
+"""The largest ``reply_bytes`` (the reply is built in memory)."""
 
 MAX_DELAY = 10**9
 """A larger int ``delay`` (1e9 s is over 30 years) hangs, as ``math.inf`` does."""
-"""The largest ``reply_bytes`` (the reply is built in memory)."""
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # RFC 9110 field-value, as h11 checks it: visible characters (and obs-text), single
@@ -99,6 +101,10 @@ class Fault:
 
     A field of the wrong type or out of range raises ``ValueError`` (or
     ``TypeError``) here, so a bad ``x-aura-fault`` header gets a clean ``500``.
+
+    Its ``repr`` shows only the fields set (``Fault(drop_after=2)``), a long
+    value as its size, and ``***`` for a header value under a credential-like
+    name (``Authorization``, ``Set-Cookie``, ``X-API-Key``...).
     """
 
     delay: float = 0.0
@@ -161,6 +167,24 @@ class Fault:
             raise TypeError(f"raw must be bytes, got {type(raw).__name__}")
         self._check_openai()
 
+    def __repr__(self) -> str:
+        shown = []
+        for name, default in _DEFAULTS.items():
+            value = getattr(self, name)
+            if value == default:
+                continue
+            if name == "headers":
+                value = masked_headers(value)
+            text = repr(value)
+            if len(text) > _REPR_LIMIT:
+                size = len(value)  # only str, bytes and tuples of bytes grow that long
+                unit = "chars" if isinstance(value, str) else "items"
+                if isinstance(value, bytes):
+                    unit = "bytes"
+                text = f"<{size} {unit}>"
+            shown.append(f"{name}={text}")
+        return f"Fault({', '.join(shown)})"
+
     def _check_openai(self) -> None:
         error_event: object = self.error_event
         if error_event is not None:
@@ -206,7 +230,7 @@ class Fault:
 
     @classmethod
     def from_json(cls, text: str) -> Fault:
-        """A fault from the JSON of the ``x-aura-fault`` header: ``{"drop_after": 2}``.
+        """A fault from ``text``, the JSON of the ``x-aura-fault`` header: ``{"drop_after": 2}``.
 
         Anything wrong in it (bad JSON, nesting too deep, an unknown field, a
         wrong type) raises ``ValueError``.
@@ -244,4 +268,8 @@ def _bytes_from_json(name: str, value: object) -> Any:
 
 
 _OPENAI_ONLY = ("error_event", "error_after", "done", "finish_reason", "sse")
-_DEFAULTS = {f.name: f.default for f in fields(Fault)}
+_DEFAULTS: dict[str, Any] = {
+    f.name: {} if f.name == "headers" else f.default for f in fields(Fault)
+}
+_REPR_LIMIT = 80
+"""A field's repr longer than this shows as its size."""

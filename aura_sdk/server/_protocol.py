@@ -8,11 +8,12 @@ phrase; a bad body, an unknown model or non-string content all give the plain
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ChatCall", "Failure", "mask_key", "parse_chat", "parse_models"]
+__all__ = ["ChatCall", "Failure", "mask_key", "masked_headers", "parse_chat", "parse_models"]
 
 INTERNAL = "Internal Server Error"
 RESERVED_TOKENS = 768
@@ -43,6 +44,15 @@ class ChatCall:
 def mask_key(key: str) -> str:
     """The key as OpenAI quotes it in errors: never whole."""
     return f"{key[:3]}***{key[-4:]}" if len(key) > 12 else "***"
+
+
+_SECRET_HEADER = re.compile(r"auth|cookie|key|token|secret|session|password", re.IGNORECASE)
+"""Header names whose values a ``repr`` masks: ``Authorization``, ``X-API-Key``..."""
+
+
+def masked_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """``headers`` for a ``repr``: a value under a credential-like name becomes ``***``."""
+    return {k: "***" if _SECRET_HEADER.search(k) else v for k, v in headers.items()}
 
 
 def _tokens(text: str) -> int:

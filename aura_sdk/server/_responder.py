@@ -19,6 +19,8 @@ class LocalResponder:
     pace: float = 0.03
 
     def reply(self, messages: Sequence[dict[str, str]], prompt: str, seen: int) -> str:
+        """The reply to ``messages`` (all that were sent), with the system ``prompt``
+        and ``seen``, how many of the messages the server's window let the model see."""
         last = next((m["content"] for m in reversed(messages) if m.get("role") == "user"), "")
         instructions = (
             f"Your system prompt says: “{prompt}”." if prompt else "No system prompt was sent."
@@ -31,7 +33,7 @@ class LocalResponder:
 
     @staticmethod
     def words(text: str) -> list[bytes]:
-        """The reply cut into one chunk per word (with its trailing space), as UTF-8."""
+        """``text`` cut into one chunk per word (with its trailing space), as UTF-8."""
         parts = to_utf8(text).split(b" ")
         return [p + b" " for p in parts[:-1]] + [parts[-1]]
 

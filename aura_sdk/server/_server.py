@@ -26,6 +26,7 @@ import anyio
 import anyio.abc
 import anyio.from_thread
 import h11
+from anyio.abc import TaskStatus  # pyright's --verifytypes cannot see it as anyio.abc.TaskStatus
 
 from .._models import KNOWN_MODELS
 from ._answers import Dialect, RecordedRequest, Settings, Whole, phrase
@@ -147,7 +148,37 @@ class AuraServer:
     64 KiB, ``413`` for a body over 16 MiB) and the connection closes; anything
     else it cannot serve gets openchat-ui's ``500``. Running out of file
     descriptors pauses accepting until some are free.
+
+    Args:
+        host: the address to listen on (``127.0.0.1``; ``::1`` for IPv6).
+        port: the port, or ``0`` for a free one (read ``port`` once started).
+        pace: seconds between two words of a streamed reply (``0``: no pause).
+        models: the model ids it offers (default: the dialect's own).
+        api_keys: the keys it accepts (openai dialect; ``None``: no check).
+        fault: the fault of every request that has none scripted (``None``: none).
+        max_recorded: how many requests ``requests`` keeps (the newest).
+        dialect: ``"aura"`` (openchat-ui) or ``"openai"`` (OpenChat's own server).
+        enable_sys_prompt: OpenChat's ``--enable-sys-prompt`` (openai dialect only).
     """
+
+    dialect: DialectName
+    """The wire dialect it speaks: ``"aura"`` or ``"openai"``."""
+    enable_sys_prompt: bool
+    """OpenChat's ``--enable-sys-prompt``: system messages reach the model (openai dialect)."""
+    host: str
+    """The address it listens on."""
+    port: int
+    """The port it listens on (the one it got, once started with ``port=0``)."""
+    responder: LocalResponder
+    """What builds its replies (``responder.pace`` is the pause between two words)."""
+    models: tuple[str, ...]
+    """The model ids it offers."""
+    api_keys: frozenset[str] | None
+    """The keys it accepts (``None``: no check). Never in its ``repr``."""
+    fault: Fault
+    """The fault of every chat request that has none scripted (``Fault()``: none)."""
+    max_recorded: int
+    """How many requests ``requests`` keeps (the newest)."""
 
     def __init__(
         self,
@@ -191,6 +222,12 @@ class AuraServer:
         self._portal_cm: AbstractContextManager[anyio.from_thread.BlockingPortal] | None = None
         self._portal: anyio.from_thread.BlockingPortal | None = None
         self._cancel: anyio.CancelScope | None = None
+        self._listening = False
+
+    def __repr__(self) -> str:
+        # Never its API keys: only the address, the dialect and whether it runs.
+        state = "running" if self._listening else "stopped"
+        return f"<AuraServer dialect={self.dialect} {self.base_url} {state}>"
 
     # --- what tests use ------------------------------------------------------
 
@@ -273,19 +310,25 @@ class AuraServer:
             self._portal_cm = None
             self._portal = None
 
-    async def serve(
-        self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
-    ) -> None:
-        """Serve until cancelled; ``task_status.started()`` once listening."""
+    async def serve(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        """Serve until cancelled, in the caller's event loop.
+
+        Args:
+            task_status: told ``started()`` once it listens (``await tasks.start(server.serve)``).
+        """
         listener = await anyio.create_tcp_listener(local_host=self.host, local_port=self.port)
         self.port = listener.extra(anyio.abc.SocketAttribute.local_port)
         with anyio.CancelScope() as scope:
             self._cancel = scope
-            async with listener, anyio.create_task_group() as tasks:
-                for one in listener.listeners:
-                    assert isinstance(one, anyio.abc.SocketListener)
-                    tasks.start_soon(self._accept, one, tasks)
-                task_status.started()
+            try:
+                async with listener, anyio.create_task_group() as tasks:
+                    for one in listener.listeners:
+                        assert isinstance(one, anyio.abc.SocketListener)
+                        tasks.start_soon(self._accept, one, tasks)
+                    self._listening = True
+                    task_status.started()
+            finally:
+                self._listening = False
 
     async def _accept(self, listener: anyio.abc.SocketListener, tasks: anyio.abc.TaskGroup) -> None:
         """Accept connections until the listener closes; a failed accept only pauses it.
