@@ -292,6 +292,28 @@ def test_no_spinner_off_a_terminal_or_with_term_dumb(monkeypatch: pytest.MonkeyP
     assert off.getvalue() == ""
 
 
+@pytest.mark.parametrize("fault", [None, Fault(drop_after=2), Fault(status=500, reason="Boom")])
+def test_no_spinner_and_no_colour_when_piped(aura_server: AuraServer, fault: Fault | None) -> None:
+    """A terminal that says it could (TERM=xterm, no NO_COLOR), but pipes: not one ESC byte."""
+    if fault is not None:
+        aura_server.script(fault)
+    env = {"TERM": "xterm", "NO_COLOR": "", "AURA_BASE_URL": aura_server.base_url}
+    for stdin in ("a question\n", None):
+        done = subprocess.run(
+            [*AURA, "chat", *([] if stdin else ["hi"])],
+            input=stdin.encode() if stdin else None,
+            stdin=None if stdin else subprocess.DEVNULL,
+            capture_output=True,
+            timeout=TIMEOUT,
+            env={**os.environ, **env},
+            check=False,
+        )
+        assert b"\x1b" not in done.stdout + done.stderr
+        assert done.returncode == (0 if fault is None else 1)
+        if fault is not None:
+            aura_server.script(fault)
+
+
 def test_the_spinner_uses_ascii_off_utf8() -> None:
     assert Spinner(FakeTTY(encoding="ascii"), enabled=True)._frames == "|/-\\"
 
@@ -425,12 +447,18 @@ def test_a_recorded_session(
     again.expect(b"(loaded 6 messages from ")
     typed(again, "And now?")
     again.expect(b"I can see 7 of the 7 messages you sent.")
+    server.script(Fault(stall_after=2))  # the next reply stops halfway, connection open
+    typed(again, "And then?")
+    again.expect(b"And then?\r\nHello! I ")  # two chunks came
+    again.interrupt()  # Ctrl-C during the reply
+    again.expect(b"[interrupted: Ctrl-C]")
     again.expect(b"you> ")
     again.wait_until_reading()
     again.type("\x04")
     again.rest()
     assert again.process.wait(TIMEOUT) == 0
     assert server.requests[-1].json()["prompt"] == "Be brief."
+    assert len(server.requests) == 5  # 3 turns, then 2 after --load (the last cut by Ctrl-C)
 
     session = _anonymous(tty.transcript() + again.transcript(), server, tmp_path)
     assert session.startswith("Chatting with http://127.0.0.1:PORT (openchat_3.6). /help lists")
