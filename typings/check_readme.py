@@ -7,7 +7,7 @@ equal to the README): edit the README, not this file."""
 # fmt: off
 
 
-def readme_line_52() -> None:
+def readme_block_1() -> None:
     from aura_sdk import AuraClient, system, user
 
     with AuraClient(base_url="http://127.0.0.1:8000") as client:  # or $AURA_BASE_URL
@@ -18,7 +18,7 @@ def readme_line_52() -> None:
         print(client.models())  # [Model(id='openchat_3.6', ...)]
 
 
-def readme_line_65() -> None:
+def readme_block_2() -> None:
     import anyio
     from aura_sdk import AsyncAuraClient, user
 
@@ -34,14 +34,14 @@ def readme_line_65() -> None:
     anyio.run(main)  # or anyio.run(main, backend="trio"), or asyncio.run(main())
 
 
-def readme_line_105() -> None:
+def readme_block_3() -> None:
     from aura_sdk import Message, assistant, system, user
 
     messages: list[Message] = [{"role": "user", "content": "Hi"}]
     messages = [system("Be brief."), user("Hi"), assistant("Hello!"), user("Again")]
 
 
-def readme_line_129() -> None:
+def readme_block_4() -> None:
     from aura_sdk import AuraClient, user
 
     with AuraClient(
@@ -57,7 +57,7 @@ def readme_line_129() -> None:
         print(client.models())  # GET /v1/models
 
 
-def readme_line_232() -> None:
+def readme_block_5() -> None:
     from aura_sdk import AuraClient, user
 
     with AuraClient() as client:
@@ -65,7 +65,7 @@ def readme_line_232() -> None:
         print(patient.chat([user("A long essay, please")]))
 
 
-def readme_line_398() -> None:
+def readme_block_6() -> None:
     import asyncio
 
     from httpx_aiohttp import HttpxAiohttpClient
@@ -82,7 +82,7 @@ def readme_line_398() -> None:
     asyncio.run(main())
 
 
-def readme_line_500() -> None:
+def readme_block_7() -> None:
     from aura_sdk import AuraClient, StreamInterruptedError, user
     from aura_sdk.server import AuraServer, Fault
 
@@ -96,7 +96,7 @@ def readme_line_500() -> None:
         print(server.requests[-1].json())  # every request is recorded (body and headers)
 
 
-def readme_line_543() -> None:
+def readme_block_8() -> None:
     import pytest
 
     from aura_sdk import AuraClient, RateLimitError, user
@@ -111,7 +111,7 @@ def readme_line_543() -> None:
         assert aura_server.requests[0].json()["messages"] == [user("hi")]
 
 
-def readme_line_562() -> None:
+def readme_block_9() -> None:
     import asyncio
 
     from aura_sdk.compat import Aura
