@@ -29,8 +29,10 @@ $(DEMO_STAMP): pyproject.toml
 	$(DEMO)/bin/python -m pip install --quiet --disable-pip-version-check '.[server]'
 	touch $(DEMO_STAMP)
 
+# </dev/null: with stdin not a terminal, `aura chat PROMPT` reads it to the end (piped
+# input joins the prompt), and a CI runner's stdin may never end.
 demo: $(DEMO_STAMP)
-	$(DEMO)/bin/aura chat --local --system "Answer like a tour guide." "What is Aura, and what am I looking at?"
+	$(DEMO)/bin/aura chat --local --system "Answer like a tour guide." "What is Aura, and what am I looking at?" < /dev/null
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
