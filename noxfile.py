@@ -16,6 +16,11 @@ nox.options.sessions = ["tests"]
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 PYTHONS = nox.project.python_versions(PYPROJECT)
+# The default python3 here, where `make pytest` and `make bench` run: the one session
+# that draws every property's full count of examples and runs the benchmarks'
+# smoke test (the benchmarks are a tool of the default Python's venv). The others
+# draw a quarter (tests/_examples.py), so that `make test` keeps to 10 minutes.
+FULL_PYTHON = "3.11"
 
 
 @nox.session(python=PYTHONS)
@@ -24,4 +29,10 @@ def tests(session: nox.Session) -> None:
     session.install(
         "-e", ".[server,bench]", *nox.project.dependency_groups(PYPROJECT, "test"), silent=True
     )
-    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", *session.posargs)
+    full = session.python == FULL_PYTHON
+    scope = [] if full else ["--deselect", "tests/test_benchmarks.py"]
+    session.run(
+        *("python", "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", *scope),
+        *session.posargs,
+        env={"AURA_EXAMPLES": "full" if full else "quarter"},
+    )

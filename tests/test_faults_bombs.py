@@ -50,6 +50,7 @@ from aura_sdk._content import (
     accept_encoding,
     content_codings,
 )
+from tests._examples import examples
 from tests._harness import DONE, ROLE, event
 from tests._hostile import Peer, chunked, empty_blocks, gzip_bomb, head, hostile
 
@@ -537,7 +538,7 @@ CODINGS = ["gzip", "deflate", "raw-deflate", *(["br"] if BROTLI else [])]
     codings=st.lists(st.sampled_from(CODINGS), min_size=1, max_size=3),
     cuts=st.lists(st.integers(min_value=1, max_value=4096), max_size=20),
 )
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 def test_decoder_round_trips_in_bounded_pieces(
     data: bytes, codings: list[str], cuts: list[int]
 ) -> None:

@@ -35,6 +35,7 @@ from aura_sdk._dialects.openai import chat_completion_body
 from aura_sdk._dialects.openai_reply import EventReply, StopMatcher
 from aura_sdk._params import check_params
 from aura_sdk._timeouts import DEFAULT_TIMEOUT
+from tests._examples import examples
 
 OPENAI = DIALECTS["openai"]
 AURA = DIALECTS["aura"]
@@ -401,7 +402,7 @@ def test_stop_held_text_is_in_an_interruption() -> None:
     assert info.value.text == "Hello\n"
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     text=st.text(alphabet="ab\n\u00e9", max_size=40),
     stops=st.lists(st.text(alphabet="ab\n\u00e9", min_size=1, max_size=4), min_size=1, max_size=3),

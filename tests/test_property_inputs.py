@@ -36,10 +36,11 @@ from aura_sdk import (
     Timeout,
 )
 from aura_sdk.server import AuraServer
+from tests._examples import examples
 
 REPLY = "Hello, world"  # what the `server` fixture answers
 EXAMPLES = settings(
-    max_examples=200,
+    max_examples=examples(200),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

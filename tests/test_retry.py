@@ -24,6 +24,7 @@ from aura_sdk import (
 from aura_sdk._retry import RetryPolicy, parse_retry_after
 from aura_sdk._retry_after import MAX_RETRY_AFTER
 from aura_sdk._status import status_error
+from tests._examples import examples
 
 NO_JITTER = RetryPolicy(max_retries=3, backoff_base=0.5, backoff_cap=8.0, jitter=0.0)
 
@@ -157,14 +158,14 @@ NUMBERS = st.one_of(st.floats(), st.integers()).map(str)
 HEADERS = st.one_of(st.text(), DATES, NUMBERS, st.binary().map(lambda b: b.decode("latin-1")))
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(HEADERS, st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12))
 def test_retry_after_never_raises_and_is_bounded(value: str, now: float) -> None:
     seconds = parse_retry_after(value, now=now)
     assert seconds is None or 0.0 <= seconds <= MAX_RETRY_AFTER
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(HEADERS)
 def test_status_error_with_any_retry_after(value: str) -> None:
     error = status_error(503, "Service Unavailable", "Error", retry_after=value)

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from aura_sdk import AuraClient, chat_body, user
 from aura_sdk.server import FAULT_HEADER, AuraServer, Fault
 from aura_sdk.server._server import DEFAULT_MAX_RECORDED, url_host
+from tests._examples import examples
 
 CHAT = json.dumps(chat_body([user("Hi")], model="openchat_3.6")).encode()
 TIMEOUT = 2.0
@@ -301,7 +302,10 @@ def test_any_fault_header_gets_an_answer_and_the_server_lives_on() -> None:
     with AuraServer(pace=0, fault=Fault(chunks=(b"ok",))) as server:
 
         @settings(
-            max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None
+            max_examples=examples(60),
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
         )
         @given(st.dictionaries(st.sampled_from(FAULT_FIELDS), JSON, max_size=3) | JSON)
         def check(value: object) -> None:
@@ -335,7 +339,10 @@ def test_any_json_body_gets_an_answer_and_the_server_lives_on() -> None:
     with AuraServer(pace=0, api_keys={"sk-1"}) as server:  # replies from the responder
 
         @settings(
-            max_examples=80, deadline=None, suppress_health_check=list(HealthCheck), database=None
+            max_examples=examples(80),
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
         )
         @given(
             st.one_of(

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from aura_sdk import AuraUsageError, AuraValidationError, ResponseTooLargeError, _sse
 from aura_sdk._sse import DEFAULT_MAX_EVENT_BYTES, ServerSentEvent, SSEDecoder
+from tests._examples import examples
 
 E = ServerSentEvent
 
@@ -402,7 +403,7 @@ def streams(draw: st.DrawFn) -> tuple[bytes, list[ServerSentEvent]]:
     return bom + text.encode(), expected
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(streams(), st.lists(st.integers(min_value=0), max_size=20))
 def test_any_split_gives_the_same_events(
     stream: tuple[bytes, list[ServerSentEvent]], cuts: list[int]
@@ -413,7 +414,7 @@ def test_any_split_gives_the_same_events(
     assert decode(one_by_one(data)) == whole
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(streams())
 def test_the_events_are_the_ones_sent(stream: tuple[bytes, list[ServerSentEvent]]) -> None:
     data, expected = stream
@@ -464,7 +465,7 @@ NOISE = st.tuples(
 """Bytes that are mostly SSE lines, valid or not."""
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(NOISE, st.lists(st.integers(min_value=0), max_size=20), st.none() | st.integers(1, 40))
 def test_any_split_of_any_bytes_gives_the_same_outcome(
     data: bytes, cuts: list[int], limit: int | None
@@ -512,7 +513,7 @@ def spec(stream: bytes) -> list[ServerSentEvent]:
     return events
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(NOISE, st.lists(st.integers(min_value=0), max_size=20))
 def test_any_bytes_decode_as_the_spec_says(data: bytes, cuts: list[int]) -> None:
     assert decode(split(data, cuts)) == spec(data)
