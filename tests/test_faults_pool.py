@@ -517,3 +517,39 @@ async def test_async_rest_after_done_is_bounded(openai_server: AuraServer, after
                 assert (await client.chat(HI)).startswith("Hello")
         if http is not None:
             await http.aclose()
+
+
+# --- one connection for many sequential streams (openai/openai-python#3440) --------
+
+SEQUENTIAL = 20
+
+
+@both
+def test_sync_sequential_streams_use_one_connection(server: AuraServer) -> None:
+    with AuraClient(
+        base_url=server.base_url, dialect=server.dialect, timeout=TIMEOUT, max_retries=0
+    ) as own:
+        for _ in range(SEQUENTIAL):
+            with own.stream(HI) as stream:
+                assert "".join(stream) == "Hello, world"
+    assert server.connections == 1
+
+
+@pytest.mark.anyio
+@both
+@pytest.mark.parametrize("own", [True, False], ids=["own-client", "caller-http-client"])
+async def test_async_sequential_streams_use_one_connection(server: AuraServer, own: bool) -> None:
+    http = None if own else httpx.AsyncClient()
+    async with AsyncAuraClient(
+        base_url=server.base_url,
+        dialect=server.dialect,
+        http_client=http,
+        timeout=TIMEOUT,
+        max_retries=0,
+    ) as client:
+        for _ in range(SEQUENTIAL):
+            async with client.stream(HI) as stream:
+                assert "".join([chunk async for chunk in stream]) == "Hello, world"
+    if http is not None:
+        await http.aclose()
+    assert server.connections == 1
