@@ -27,6 +27,7 @@ from ._exceptions import (
     ResponseTooLargeError,
     TimeoutLimit,
 )
+from ._retry_after import parse_retry_after_ms
 from ._secrets import scrub, scrub_chain
 from ._validation import check_proxy, redact_url, scrub_password
 
@@ -609,10 +610,17 @@ def error_from_response(
         scrub(body.decode("utf-8", "replace")),
         response=response,
         secret=secret,
-        retry_after=response.headers.get("retry-after"),
+        retry_after=_retry_after(response.headers),
         location=None if location is None else scrub(location),
         base_url=base_url,
     )
+
+
+def _retry_after(headers: httpx.Headers) -> str | None:
+    """The wait a response asks for, as ``Retry-After`` says it: ``retry-after-ms``
+    first (the finer of the two, read first by openai-python too)."""
+    ms = parse_retry_after_ms(headers.get("retry-after-ms"))
+    return headers.get("retry-after") if ms is None else f"{ms:.6f}"
 
 
 def interrupt(response: httpx.Response) -> None:

@@ -1,4 +1,4 @@
-"""Parsing ``Retry-After``: seconds, or an HTTP date.
+"""Parsing ``Retry-After``: seconds, or an HTTP date; and ``retry-after-ms``.
 
 Any header value at all (huge digits, ``1e400``, a date in year 1 or 9999,
 non-ASCII digits, garbage) gives a number of seconds in ``[0, MAX_RETRY_AFTER]``
@@ -13,7 +13,7 @@ import math
 import re
 import time
 
-__all__ = ["MAX_RETRY_AFTER", "parse_retry_after"]
+__all__ = ["MAX_RETRY_AFTER", "parse_retry_after", "parse_retry_after_ms"]
 
 MAX_RETRY_AFTER = 1_000_000.0
 """Longer waits are reported as this (the retry policy gives up long before)."""
@@ -39,6 +39,18 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
             return None
         seconds = date
     return min(max(0.0, seconds), MAX_RETRY_AFTER)
+
+
+def parse_retry_after_ms(value: str | None) -> float | None:
+    """Seconds to wait from a ``retry-after-ms`` header (milliseconds, as OpenAI and
+    Azure send it beside ``Retry-After``; openai-python reads it first), or ``None``
+    for a value that is not a plain number."""
+    if not value:
+        return None
+    value = value.strip()
+    if not _SECONDS.fullmatch(value):
+        return None
+    return min(max(0.0, float(value) / 1000), MAX_RETRY_AFTER)
 
 
 def _date_seconds(value: str, now: float) -> float | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import math
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -15,15 +16,21 @@ from hypothesis import strategies as st
 from aura_sdk import (
     APIConnectionError,
     APITimeoutError,
+    AsyncAuraClient,
+    AuraClient,
     AuraDecodeError,
     AuraError,
     AuraValidationError,
+    RateLimitError,
     StreamInterruptedError,
     StreamTimeoutError,
+    user,
 )
+from aura_sdk._dialects import DialectName
 from aura_sdk._retry import RetryPolicy, parse_retry_after
-from aura_sdk._retry_after import MAX_RETRY_AFTER
+from aura_sdk._retry_after import MAX_RETRY_AFTER, parse_retry_after_ms
 from aura_sdk._status import status_error
+from aura_sdk.server import AuraServer, Fault
 from tests._examples import examples
 
 NO_JITTER = RetryPolicy(max_retries=3, backoff_base=0.5, backoff_cap=8.0, jitter=0.0)
@@ -210,3 +217,68 @@ def test_backoff_never_overflows(retries_taken: int) -> None:
     delay = policy.delay(retries_taken, APIConnectionError(), rand=lambda: 0.5)
     assert delay is not None
     assert 0.0 <= delay <= 86400
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        ("250", 0.25),
+        (" 1500 ", 1.5),
+        ("0", 0.0),
+        ("-5", 0.0),
+        ("1e3", None),
+        ("inf", None),
+        ("", None),
+        (None, None),
+        ("\u0661\u0662", None),  # Arabic-Indic digits: not ASCII
+        ("9" * 400, MAX_RETRY_AFTER),
+    ],
+)
+def test_parse_retry_after_ms(value: str | None, seconds: float | None) -> None:
+    assert parse_retry_after_ms(value) == seconds
+
+
+# On a real server: the finer header wins; one that is not a number leaves Retry-After.
+RETRY_HEADERS = [
+    ({"retry-after-ms": "250", "Retry-After": "7"}, 0.25),
+    ({"retry-after-ms": "soon", "Retry-After": "7"}, 7.0),
+]
+retry_headers = pytest.mark.parametrize(("headers", "expected"), RETRY_HEADERS)
+dialects = pytest.mark.parametrize("dialect", ["aura", "openai"])
+
+
+def too_many(headers: dict[str, str]) -> Fault:
+    return Fault(status=429, reason="Too Many Requests", headers=headers)
+
+
+@dialects
+@retry_headers
+def test_sync_retry_after_ms_comes_first(
+    aura_server_factory: Callable[..., AuraServer],
+    dialect: DialectName,
+    headers: dict[str, str],
+    expected: float,
+) -> None:
+    server = aura_server_factory(dialect=dialect)
+    server.script(too_many(headers))
+    with AuraClient(base_url=server.base_url, dialect=dialect, max_retries=0) as client:
+        with pytest.raises(RateLimitError) as info:
+            client.chat([user("hi")])
+    assert info.value.retry_after == pytest.approx(expected)
+
+
+@pytest.mark.anyio
+@dialects
+@retry_headers
+async def test_async_retry_after_ms_comes_first(
+    aura_server_factory: Callable[..., AuraServer],
+    dialect: DialectName,
+    headers: dict[str, str],
+    expected: float,
+) -> None:
+    server = aura_server_factory(dialect=dialect)
+    server.script(too_many(headers))
+    async with AsyncAuraClient(base_url=server.base_url, dialect=dialect, max_retries=0) as client:
+        with pytest.raises(RateLimitError) as info:
+            await client.chat([user("hi")])
+    assert info.value.retry_after == pytest.approx(expected)
