@@ -19,7 +19,7 @@ from ._logs import logger, setup_from_env
 from ._params import check_params
 from ._reply import Reply
 from ._request import RequestSpec
-from ._retry import Attempts, RetryPolicy, check_retries, to_policy, with_retries
+from ._retry import Attempts, RetryPolicy, check_retries, request_id, to_policy, with_retries
 from ._secrets import install_filters, register, unregister, url_secrets
 from ._timeouts import Budget, Timeout, TimeoutTypes, to_timeout
 from ._validation import check_api_key, check_headers, is_int, merge_headers, show
@@ -311,6 +311,15 @@ class BaseStream:
     def headers(self) -> httpx.Headers | None:
         """The response's headers, once they have arrived."""
         return None if self._response is None else self._response.headers
+
+    @property
+    def request_id(self) -> str | None:
+        """The server's ``x-request-id`` (or ``request-id``) header, once the head has
+        arrived; ``None`` without one (a status error carries its own:
+        ``APIError.request_id``)."""
+        if self._response is None:
+            return None
+        return request_id(self._response.headers.multi_items())
 
     def _begin(self) -> Budget:
         """The request is about to be sent: the call's clock starts now."""

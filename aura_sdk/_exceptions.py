@@ -132,13 +132,17 @@ class APIError(AuraError):
     reply text received before the error ("" when it came before any);
     ``method`` and ``url`` name the request (its URL's password masked), and
     so does the message: ``... (POST http://127.0.0.1:8000/api/chat, after 2
-    retries)``. Both are ``None`` on an error made by hand.
+    retries)``. Both are ``None`` on an error made by hand. ``request_id``: the
+    server's ``x-request-id`` (or ``request-id``) header of the response the
+    error came with or after, also named in the message (support desks ask for
+    it); ``None`` when there was none.
     """
 
     retries: int = 0
     text: str = ""
     method: str | None = None
     url: str | None = None
+    request_id: str | None = None
 
 
 class APIConnectionError(APIError):

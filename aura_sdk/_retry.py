@@ -163,7 +163,16 @@ class Attempts:
     error (where the default ``base_url`` points, and how to set another).
     """
 
-    __slots__ = ("_budget", "_hint", "_method", "_policy", "_started", "_url", "retries")
+    __slots__ = (
+        "_budget",
+        "_hint",
+        "_method",
+        "_policy",
+        "_started",
+        "_url",
+        "request_id",
+        "retries",
+    )
 
     def __init__(
         self, policy: RetryPolicy, budget: Budget, method: str, url: str, *, hint: str = ""
@@ -175,9 +184,12 @@ class Attempts:
         self._hint = hint
         self._started = time.monotonic()
         self.retries = 0
+        self.request_id: str | None = None
+        """The request id of the last response head (``received``), if it had one."""
 
     def start(self) -> None:
         """Before each attempt: fail if the total deadline has already passed."""
+        self.request_id = None
         if self._budget.expired():
             total = self._budget.timeout.total
             error = APITimeoutError(f"total timeout after {total:g}s", limit="total", seconds=total)
@@ -201,6 +213,9 @@ class Attempts:
         else:
             taken = f", after {retries}" if self.retries else ", not retried"
         note = f"{self._method} {url}{taken}"
+        if self.request_id is not None:
+            error.request_id = self.request_id
+            note += f", request id {self.request_id}"
         hint = self._hint if _unreachable(error) else ""
         error.args = (f"{error} ({note}){hint}", *error.args[1:])
         return error
@@ -251,7 +266,10 @@ class Attempts:
         return f"no retries left ({self.retries} of {self._policy.max_retries}): {reason(error)}"
 
     def received(self, status: int, headers: Iterable[tuple[str, str]]) -> None:
-        """A response head arrived: at DEBUG, logged with its headers (secrets masked)."""
+        """A response head arrived: its request id kept; at DEBUG, logged with its
+        headers (secrets masked)."""
+        headers = list(headers)
+        self.request_id = request_id(headers)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s %s <- %d, headers: %s", self._method, self._url, status, safe_headers(headers)
@@ -266,6 +284,20 @@ class Attempts:
             time.monotonic() - self._started,
             self.retries,
         )
+
+
+_REQUEST_ID_HEADERS = ("x-request-id", "request-id")
+_MAX_REQUEST_ID = 200
+
+
+def request_id(headers: Iterable[tuple[str, str]]) -> str | None:
+    """A response's ``x-request-id`` (vLLM, llama-cpp-python, OpenAI) or
+    ``request-id`` (Anthropic's), secrets masked, at most 200 characters."""
+    for wanted in _REQUEST_ID_HEADERS:
+        for name, value in headers:
+            if name.lower() == wanted and value.strip():
+                return scrub(value.strip()[:_MAX_REQUEST_ID])
+    return None
 
 
 SECRET_HEADERS = frozenset(
