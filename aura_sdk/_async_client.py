@@ -18,12 +18,11 @@ import httpx
 from ._base import DEFAULT_MAX_RESPONSE_BYTES, BaseClient, BaseStream
 from ._exceptions import APIError, AuraUsageError
 from ._http import (
-    DRAIN_BYTES,
-    DRAIN_SECONDS,
     SEND_ERRORS,
     TRANSPORT_ERRORS,
     HeadClock,
     abody_chunks,
+    adrain,
     build_request,
     connection_error,
     error_from_response,
@@ -93,7 +92,9 @@ class AsyncAuraClient(BaseClient):
 
         Args:
             base_url: the server, e.g. ``"http://127.0.0.1:8000"``; default
-                ``$AURA_BASE_URL``, then ``aura_sdk.DEFAULT_BASE_URL``.
+                ``$AURA_BASE_URL``, then the dialect's: ``aura serve``'s
+                ``http://127.0.0.1:8000`` (aura), ollama's
+                ``http://127.0.0.1:11434/v1`` (openai).
             api_key: the key sent with each request; default ``$AURA_API_KEY``, then
                 ``""`` (the server's own). Never printed, logged or in a ``repr``.
             model: the default model of chat calls: an id or a ``Model``.
@@ -549,8 +550,8 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
                     raise overdue
                 if self._reply.ended:  # the dialect's end marker: read no further
                     try:
-                        if self._reply.drain:
-                            await self._drain()
+                        if self._reply.drain and self._chunks is not None:
+                            await adrain(self._chunks)
                     finally:
                         await self._close()
                     if text:
@@ -582,21 +583,6 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
                     await response.aclose()
             return
         await self._close()
-
-    async def _drain(self) -> None:
-        """Read the rest of a complete reply's body, so its connection is kept (``drain``)."""
-        chunks = self._chunks
-        if chunks is None:
-            return
-        size = 0
-        with anyio.move_on_after(DRAIN_SECONDS):
-            try:
-                async for data in chunks:
-                    size += len(data)
-                    if size > DRAIN_BYTES:
-                        return
-            except TRANSPORT_ERRORS:
-                return  # the reply was complete: no error
 
     async def _close(self) -> None:
         self._done = True

@@ -86,7 +86,9 @@ class AuraClient(BaseClient):
 
         Args:
             base_url: the server, e.g. ``"http://127.0.0.1:8000"``; default
-                ``$AURA_BASE_URL``, then ``aura_sdk.DEFAULT_BASE_URL``.
+                ``$AURA_BASE_URL``, then the dialect's: ``aura serve``'s
+                ``http://127.0.0.1:8000`` (aura), ollama's
+                ``http://127.0.0.1:11434/v1`` (openai).
             api_key: the key sent with each request; default ``$AURA_API_KEY``, then
                 ``""`` (the server's own). Never printed, logged or in a ``repr``.
             model: the default model of chat calls: an id or a ``Model``.

@@ -17,6 +17,7 @@ from functools import lru_cache
 from time import monotonic
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import anyio
 import httpx
 
 from ._content import BodyDecoder, BodyError, BodyTooLarge, content_codings
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DRAIN_BYTES",
     "DRAIN_SECONDS",
+    "adrain",
     "drain",
     "DEFAULT_LIMITS",
     "SEND_ERRORS",
@@ -519,6 +521,17 @@ def drain(chunks: Iterator[bytes], total_at: float | None) -> None:
     size = 0
     with suppress(*TRANSPORT_ERRORS, BodyError), deadline(at):
         for data in chunks:
+            size += len(data)
+            if size > DRAIN_BYTES:
+                return
+
+
+async def adrain(chunks: AsyncIterator[bytes]) -> None:
+    """``drain`` for an async body: the same bounds, by a cancel scope (the call's
+    ``total`` deadline, when there is one, is an outer scope already)."""
+    size = 0
+    with anyio.move_on_after(DRAIN_SECONDS), suppress(*TRANSPORT_ERRORS, BodyError):
+        async for data in chunks:
             size += len(data)
             if size > DRAIN_BYTES:
                 return
