@@ -551,7 +551,7 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
                 if self._reply.ended:  # the dialect's end marker: read no further
                     try:
                         if self._reply.drain and self._chunks is not None:
-                            await adrain(self._chunks)
+                            await adrain(self._chunks, self._deadline)
                     finally:
                         await self._close()
                     if text:

@@ -526,11 +526,13 @@ def drain(chunks: Iterator[bytes], total_at: float | None) -> None:
                 return
 
 
-async def adrain(chunks: AsyncIterator[bytes]) -> None:
-    """``drain`` for an async body: the same bounds, by a cancel scope (the call's
-    ``total`` deadline, when there is one, is an outer scope already)."""
+async def adrain(chunks: AsyncIterator[bytes], total_at: float | None) -> None:
+    """``drain`` for an async body: the same bounds (``total_at``: the call's total
+    deadline, on the ``monotonic`` clock), by a cancel scope."""
+    at = _earlier(monotonic() + DRAIN_SECONDS, total_at)
     size = 0
-    with anyio.move_on_after(DRAIN_SECONDS), suppress(*TRANSPORT_ERRORS, BodyError):
+    assert at is not None
+    with anyio.move_on_after(max(0.0, at - monotonic())), suppress(*TRANSPORT_ERRORS, BodyError):
         async for data in chunks:
             size += len(data)
             if size > DRAIN_BYTES:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -292,12 +293,17 @@ _MAX_REQUEST_ID = 200
 
 def request_id(headers: Iterable[tuple[str, str]]) -> str | None:
     """A response's ``x-request-id`` (vLLM, llama-cpp-python, OpenAI) or
-    ``request-id`` (Anthropic's), secrets masked, at most 200 characters."""
+    ``request-id`` (Anthropic's), secrets masked (before the cut, so that no piece
+    of one is left), control characters escaped, at most 200 characters."""
     for wanted in _REQUEST_ID_HEADERS:
         for name, value in headers:
             if name.lower() == wanted and value.strip():
-                return scrub(value.strip()[:_MAX_REQUEST_ID])
+                shown = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", scrub(value.strip()))
+                return shown[:_MAX_REQUEST_ID]
     return None
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 SECRET_HEADERS = frozenset(

@@ -332,6 +332,14 @@ def redact_url(url: str) -> str:
     return f"{scheme}://{shown}@{hostport}{rest[end:]}"
 
 
+def has_userinfo(url: str) -> bool:
+    """Whether ``url``'s authority holds user info (an ``@`` before its path), even
+    one that already reads like the mask: httpx sends any as Basic auth."""
+    rest = url.partition("://")[2]
+    end = min((i for i in map(rest.find, "/?#") if i != -1), default=len(rest))
+    return "@" in rest[:end]
+
+
 def scrub_password(text: str, url: str) -> str:
     """``text`` (a message about ``url``) with what ``redact_url`` masks masked."""
     rest = url.partition("://")[2]

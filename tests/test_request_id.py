@@ -52,6 +52,7 @@ cases = pytest.mark.parametrize("case", sorted(CASES))
         ([("x-request-id", "")], None),
         ([("content-type", "text/plain")], None),
         ([("x-request-id", "r" * 500)], "r" * 200),
+        ([("x-request-id", "req\x1b[31mRED\x07")], "req\\x1b[31mRED\\x07"),  # escapes shown
     ],
 )
 def test_the_request_id_header(headers: list[tuple[str, str]], expected: str | None) -> None:
@@ -139,6 +140,24 @@ def test_a_request_id_that_echoes_the_key_is_masked(
     assert key not in repr(info.value)
     assert info.value.request_id is not None
     assert key not in info.value.request_id
+
+
+@dialects
+def test_a_key_across_the_cut_of_a_long_id_is_masked(
+    aura_server_factory: Callable[..., AuraServer], dialect: DialectName
+) -> None:
+    """Masked before the cut at 200 characters: no piece of the key is left."""
+    key = "sk-SECRETKEY0123456789abcdefghij"
+    server = aura_server_factory(dialect=dialect)
+    server.script(Fault(status=400, headers={"x-request-id": "A" * 185 + key}))
+    with AuraClient(
+        base_url=server.base_url, dialect=dialect, api_key=key, max_retries=0
+    ) as client:
+        with pytest.raises(BadRequestError) as info:
+            client.chat(HI)
+    assert key[:12] not in str(info.value)
+    assert info.value.request_id is not None
+    assert key[:12] not in info.value.request_id
 
 
 @dialects

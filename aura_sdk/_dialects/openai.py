@@ -32,8 +32,8 @@ from .._validation import (
     MAX_JSON_INT,
     check_max_tokens,
     check_messages,
+    has_userinfo,
     merge_headers,
-    redact_url,
 )
 from .base import DROP, Dialect, DialectName
 from .openai_reply import EventReply
@@ -110,7 +110,7 @@ class OpenAIDialect(Dialect):
                 "api_key: must be ASCII to be sent as a Bearer token (a character pasted "
                 "from a document, such as a typographic quote?)"
             )
-        if redact_url(config.base_url) != config.base_url:
+        if has_userinfo(config.base_url):
             # httpx turns URL userinfo into Basic auth, which would replace the
             # Bearer key without a word.
             raise AuraValidationError(
