@@ -37,7 +37,7 @@ from ._models import DEFAULT_MODEL, Model
 from ._response import BodyBuffer
 from ._retry import Attempts, RetryPolicy
 from ._status import error_body_limit
-from ._timeouts import DEFAULT_TIMEOUT, Budget, Timeout, TimeoutTypes
+from ._timeouts import DEFAULT_TIMEOUT, BodyClock, Budget, Timeout, TimeoutTypes
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
@@ -431,20 +431,28 @@ def _on_anyio_clock(at: float | None) -> float:
 
 
 def _before(
-    next_chunk: Callable[[], Awaitable[bytes]], at: float, reply: Reply, total: float | None
+    next_chunk: Callable[[], Awaitable[bytes]], clock: BodyClock, reply: Reply
 ) -> Callable[[], Awaitable[bytes]]:
-    """``next_chunk`` that ends the reply once the total deadline ``at`` passes.
+    """``next_chunk`` that ends the reply once ``clock.at`` passes (the total
+    deadline, or the next text's).
 
     A closure, not a method: a stream must not reference itself (it would
     outlive a ``break`` until the garbage collector runs).
     """
 
     async def before() -> bytes:
-        with _until(at):
+        with _until(clock.at):
             return await next_chunk()
-        raise reply.timed_out("total", total)
+        limit = clock.passed(time.monotonic()) or "total"
+        raise reply.timed_out(limit, clock.quiet if limit == "text" else clock.total)
 
     return before
+
+
+def _sooner_than_read(clock: BodyClock, stream: AsyncStream) -> bool:
+    """The text limit is shorter than the read limit (else a silent server hits ``read``)."""
+    read = stream._timeout.read
+    return clock.quiet is not None and (read is None or clock.quiet < read)
 
 
 async def _no_chunk() -> bytes:
@@ -493,6 +501,7 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
         self._chunks: AsyncGenerator[bytes, None] | None = None
         self._next_chunk: Callable[[], Awaitable[bytes]] = _no_chunk
         self._feed = reply.feed
+        self._clock: BodyClock | None = None
         self._reading = False  # a task is inside __anext__
         self._stopped = False  # aclose() was called
 
@@ -542,12 +551,11 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
                     raise
                 try:
                     text = self._feed(data)
+                    if self._clock is not None:
+                        self._reply.tick(self._clock, text)
                 except BaseException:
                     await self._close()
                     raise
-                if self._deadline is not None and (overdue := self._overdue()):
-                    await self._close()
-                    raise overdue
                 if self._reply.ended:  # the dialect's end marker: read no further
                     try:
                         if self._reply.drain and self._chunks is not None:
@@ -606,10 +614,12 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
         self._done = False
         self._chunks = _aiter_bytes(self._response, self._reply.max_bytes)
         self._next_chunk = self._chunks.__anext__
-        if self._deadline is not None:  # each read ends by it, not only each chunk
-            self._next_chunk = _before(
-                self._next_chunk, self._deadline, self._reply, self._timeout.total
-            )
+        self._clock = clock = self._budget.start_body()
+        if clock is not None and (self._deadline is not None or _sooner_than_read(clock, self)):
+            # Each read ends by the clock, not only each chunk: a cancel scope per
+            # read, so only where ``read`` (which ends a silent server's stream
+            # first otherwise) would not do.
+            self._next_chunk = _before(self._next_chunk, clock, self._reply)
 
     def __del__(self) -> None:
         # Dropped while open (``break`` with no reference kept): hand the response

@@ -7,14 +7,13 @@ from __future__ import annotations
 import copy
 import dataclasses
 import os
-import time
 import weakref
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ._config import ClientConfig
 from ._dialects import resolve_dialect
-from ._exceptions import AuraUsageError, AuraValidationError, StreamTimeoutError
+from ._exceptions import AuraUsageError, AuraValidationError
 from ._logs import logger, setup_from_env
 from ._params import check_params
 from ._reply import Reply
@@ -326,9 +325,3 @@ class BaseStream:
         self._budget = Budget(self._timeout)
         self._deadline = self._budget.deadline
         return self._budget
-
-    def _overdue(self) -> StreamTimeoutError | None:
-        """Past the total deadline while chunks still flow (checked as each arrives)."""
-        if self._deadline is not None and time.monotonic() >= self._deadline:
-            return self._reply.timed_out("total", self._timeout.total)
-        return None

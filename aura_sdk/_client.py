@@ -366,8 +366,11 @@ class Stream(BaseStream, Iterator[str]):
         self._chunks = body_chunks(self._response, self._reply.max_bytes)
         # Only the SDK's own client can bound each read of the rest (see ``drain``).
         self._rest = self._chunks if self._client._owns_http else None
-        if self._deadline is not None:  # each read ends by it, not only each chunk
-            self._chunks = bounded_chunks(self._chunks, self._deadline)
+        clock = self._budget.start_body()
+        if clock is not None and self._client._owns_http:
+            # Each read ends by the clock (the total deadline, the next text's), not
+            # only each chunk: a caller's http_client bounds each read by ``read``.
+            self._chunks = bounded_chunks(self._chunks, clock)
 
 
 class _Body:
@@ -411,7 +414,7 @@ def _texts(
     errors name the request (``attempts``).
     """
     try:
-        yield from reply.texts(chunks, budget.deadline, budget.timeout.total)
+        yield from reply.texts(chunks, budget.body)
         if reply.drain and rest is not None:
             drain(rest, budget.deadline)
     except TRANSPORT_ERRORS as exc:

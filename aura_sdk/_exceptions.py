@@ -67,7 +67,7 @@ __all__ = [
     "UnprocessableEntityError",
 ]
 
-TimeoutLimit = Literal["connect", "response", "read", "write", "pool", "total"]
+TimeoutLimit = Literal["connect", "response", "read", "write", "pool", "total", "text"]
 """Which time limit fired: see ``aura_sdk.Timeout``."""
 
 

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from ._exceptions import APIError
     from ._reply import Reply
     from ._request import RequestSpec
-    from ._timeouts import Budget
+    from ._timeouts import BodyClock, Budget
 
 __all__ = [
     "DRAIN_BYTES",
@@ -293,7 +293,7 @@ class _Deadline:
         self.at = at
 
 
-_current: ContextVar[_Deadline | None] = ContextVar("aura_sdk_deadline", default=None)
+_current: ContextVar[_Deadline | BodyClock | None] = ContextVar("aura_sdk_deadline", default=None)
 """The deadline of the sync call under way in this thread, read by ``_DeadlineStream``."""
 
 
@@ -362,9 +362,9 @@ def deadline(clock: _Deadline | float | None) -> Iterator[None]:
         _current.reset(token)
 
 
-def bounded_chunks(chunks: Iterator[bytes], at: float) -> Iterator[bytes]:
-    """``chunks``, each read under ``deadline(at)`` (a generator does not keep it between)."""
-    bound = _Deadline(at)
+def bounded_chunks(chunks: Iterator[bytes], bound: _Deadline | BodyClock) -> Iterator[bytes]:
+    """``chunks``, each read by ``bound.at`` (a generator does not keep a
+    ``deadline()`` between reads); ``bound.at`` may move between them."""
     while True:
         token = _current.set(bound)
         try:
@@ -429,7 +429,9 @@ def _httpcore() -> Any:
     return httpcore
 
 
-def _left(bound: _Deadline | None, timeout: float | None, *, write: bool = False) -> Any:
+def _left(
+    bound: _Deadline | BodyClock | None, timeout: float | None, *, write: bool = False
+) -> Any:
     """The wait allowed now: ``_OWN`` (the transport's own timeout) or the time left."""
     if bound is None or bound.at is None:
         return _OWN

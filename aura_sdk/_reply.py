@@ -9,7 +9,7 @@ from __future__ import annotations
 from codecs import utf_8_decode
 from collections.abc import Iterable, Iterator
 from time import monotonic
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._decoder import DecodeErrors, UTF8Decoder
 from ._exceptions import (
@@ -19,6 +19,9 @@ from ._exceptions import (
     StreamTimeoutError,
     TimeoutLimit,
 )
+
+if TYPE_CHECKING:
+    from ._timeouts import BodyClock
 
 __all__ = ["Reply"]
 
@@ -98,15 +101,13 @@ class Reply(UTF8Decoder):
             self._parts.append(text)
         return text
 
-    def texts(
-        self, chunks: Iterable[bytes], deadline: float | None = None, total: float | None = None
-    ) -> Iterator[str]:
+    def texts(self, chunks: Iterable[bytes], clock: BodyClock | None = None) -> Iterator[str]:
         """``feed`` over a whole body, as one loop: each non-empty text, then the tail.
 
         The sync stream's loop (a generator resumes for less than a method call
-        costs). With ``deadline`` (a ``time.monotonic()`` value), a chunk that
-        arrives after it ends the reply with ``StreamTimeoutError`` (``total`` is
-        the limit's value, for the message), whose ``.text`` includes that chunk.
+        costs). With a ``clock``, a chunk that arrives after the total deadline,
+        or without text after the text's, ends the reply with ``StreamTimeoutError``
+        (``.limit`` says which), whose ``.text`` includes that chunk.
         """
         parts = self._parts
         errors = self._errors
@@ -125,13 +126,26 @@ class Reply(UTF8Decoder):
             self._pending = data[used:] if used < len(data) else b""
             if text:
                 parts.append(text)  # kept even when the deadline fires below
-            if deadline is not None and monotonic() >= deadline:
-                raise self.timed_out("total", total)
+            if clock is not None:
+                self.tick(clock, text)
             if text:
                 yield text
         tail = self.finish()
         if tail:
             yield tail
+
+    def tick(self, clock: BodyClock, text: str) -> None:
+        """A chunk arrived (with ``text``, maybe ""): raise if a limit of ``clock`` has passed.
+
+        Text that arrives late is still text: it resets the wait, unless the
+        total deadline has passed.
+        """
+        now = monotonic()
+        limit = clock.passed(now)
+        if text and limit != "total":
+            clock.heard(now)
+        elif limit is not None:
+            raise self.timed_out(limit, clock.quiet if limit == "text" else clock.total)
 
     def _failed(self, exc: UnicodeDecodeError) -> AuraDecodeError:
         error = self._error(exc)
@@ -168,6 +182,11 @@ class Reply(UTF8Decoder):
         after = "" if seconds is None else f" after {seconds:g}s"
         if limit == "total":
             why = f"the total timeout{after} passed"
+        elif limit == "text":
+            why = (
+                f"no text from the server for the text timeout{after} (keep-alives and "
+                "events without text do not count)"
+            )
         else:
             why = f"no data from the server for the {limit} timeout{after}"
         return StreamTimeoutError(

@@ -15,7 +15,15 @@ from typing import Union
 
 from ._exceptions import AuraValidationError, TimeoutLimit
 
-__all__ = ["DEFAULT_TIMEOUT", "MAX_SECONDS", "Budget", "Timeout", "TimeoutTypes", "to_timeout"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "MAX_SECONDS",
+    "BodyClock",
+    "Budget",
+    "Timeout",
+    "TimeoutTypes",
+    "to_timeout",
+]
 
 MAX_SECONDS = 1_000_000.0
 """The longest finite limit (about 11.5 days): one that every clock the SDK waits
@@ -33,7 +41,12 @@ class Timeout:
     - ``read``: between two chunks of the reply (ends the server's mid-stream hang);
     - ``write``: to send one piece of the request;
     - ``pool``: to wait for a free connection from the pool;
-    - ``total``: for the whole call, retries and their waits included (off by default).
+    - ``total``: for the whole call, retries and their waits included (off by default);
+    - ``text``: between two pieces of reply text, from the response head on (300 s).
+      Keep-alive comments, role-only, empty and usage events do not reset it, so
+      a server that pings a dead stream forever is still ended (``read``, which
+      any byte resets, cannot do that). 300 s outlasts a long prompt evaluated
+      on modest hardware before the first token.
 
     The defaults suit a reply that streams for minutes and never wait forever.
     A bare number sets every limit but ``total``: ``AuraClient(timeout=30)``.
@@ -41,7 +54,7 @@ class Timeout:
     else (a bool, a string, ``Decimal``, NaN, <= 0, 1e12) is ``AuraValidationError``.
     """
 
-    __slots__ = ("connect", "pool", "read", "response", "total", "write")
+    __slots__ = ("connect", "pool", "read", "response", "text", "total", "write")
 
     connect: float | None
     response: float | None
@@ -49,6 +62,7 @@ class Timeout:
     write: float | None
     pool: float | None
     total: float | None
+    text: float | None
 
     def __init__(
         self,
@@ -58,6 +72,7 @@ class Timeout:
         write: float | None = 30.0,
         pool: float | None = 30.0,
         total: float | None = None,
+        text: float | None = 300.0,
     ) -> None:
         values = {
             "connect": connect,
@@ -66,6 +81,7 @@ class Timeout:
             "write": write,
             "pool": pool,
             "total": total,
+            "text": text,
         }
         for name, value in values.items():
             object.__setattr__(self, name, _check_seconds(f"timeout.{name}", value))
@@ -73,7 +89,7 @@ class Timeout:
     @classmethod
     def of(cls, seconds: float) -> Timeout:
         """Every limit but ``total`` set to ``seconds``."""
-        return cls(seconds, seconds, seconds, seconds, seconds)
+        return cls(seconds, seconds, seconds, seconds, seconds, text=seconds)
 
 
 def _check_seconds(where: str, value: object) -> float | None:
@@ -135,12 +151,22 @@ class Budget:
     (2.0, ('total', 3.0))
     """
 
-    __slots__ = ("deadline", "timeout")
+    __slots__ = ("body", "deadline", "timeout")
 
     def __init__(self, timeout: Timeout, now: float | None = None) -> None:
         self.timeout = timeout
         start = time.monotonic() if now is None else now
         self.deadline = None if timeout.total is None else start + timeout.total
+        self.body: BodyClock | None = None
+        """The reply body's clock, once its head has arrived (``text`` counts from there)."""
+
+    def start_body(self, now: float | None = None) -> BodyClock | None:
+        """The head of the reply arrived: its body's clock (None: no limit to keep)."""
+        if self.deadline is None and self.timeout.text is None:
+            self.body = None
+        else:
+            self.body = BodyClock(self.deadline, self.timeout.total, self.timeout.text, now)
+        return self.body
 
     def remaining(self, now: float | None = None) -> float | None:
         """Seconds left of the total deadline (never below 0), or None with no deadline."""
@@ -177,4 +203,57 @@ class Budget:
         """Which limit fired when the transport timed out in ``phase``, and its value."""
         if self.deadline is not None and self.expired(now):
             return "total", self.timeout.total
+        body = self.body
+        quiet_at = None if body is None or phase != "read" else body.quiet_at
+        if quiet_at is not None and (time.monotonic() if now is None else now) >= quiet_at:
+            return "text", self.timeout.text
         return phase, getattr(self.timeout, phase)
+
+
+class BodyClock:
+    """The deadlines of a reply's body: the call's total one, and the next text's.
+
+    ``at`` is the sooner of the two (what a socket read of the SDK's own client
+    ends by); ``heard`` moves the text's on as text arrives. Free of I/O: the
+    facades ask it, chunk by chunk, which limit has passed.
+
+    >>> c = BodyClock(total_at=None, total=None, text=5.0, now=100.0)
+    >>> c.passed(104.0), c.heard(104.0), c.passed(108.0), c.passed(109.0)
+    (None, None, None, 'text')
+    """
+
+    __slots__ = ("at", "quiet", "quiet_at", "total", "total_at")
+
+    def __init__(
+        self,
+        total_at: float | None,
+        total: float | None,
+        text: float | None,
+        now: float | None = None,
+    ) -> None:
+        self.total_at: float | None = total_at
+        self.total: float | None = total
+        self.quiet: float | None = text
+        start = time.monotonic() if now is None else now
+        self.quiet_at: float | None = None if text is None else start + text
+        self.at: float | None = _sooner(total_at, self.quiet_at)
+
+    def heard(self, now: float) -> None:
+        """A piece of text arrived at ``now``: the wait for the next one starts."""
+        if self.quiet is not None:
+            self.quiet_at = now + self.quiet
+            self.at = _sooner(self.total_at, self.quiet_at)
+
+    def passed(self, now: float) -> TimeoutLimit | None:
+        """The limit that has passed at ``now`` (``total`` first), if one has."""
+        if self.total_at is not None and now >= self.total_at:
+            return "total"
+        if self.quiet_at is not None and now >= self.quiet_at:
+            return "text"
+        return None
+
+
+def _sooner(a: float | None, b: float | None) -> float | None:
+    if a is None:
+        return b
+    return a if b is None else min(a, b)

@@ -66,7 +66,7 @@ def test_repr_never_shows_the_key(cls: type[AuraClient] | type[AsyncAuraClient])
 
 
 def test_bare_number_timeout_sets_every_limit() -> None:
-    assert AuraClient(timeout=3)._config.timeout == Timeout(3, 3, 3, 3, 3, total=None)
+    assert AuraClient(timeout=3)._config.timeout == Timeout(3, 3, 3, 3, 3, total=None, text=3)
 
 
 def test_timeout_object_is_kept() -> None:

@@ -78,7 +78,7 @@ def test_with_options_shares_the_pool_and_leaves_the_original_alone(server: Aura
     assert copy._http is client._http  # the same httpx client: one pool
     assert copy._config.timeout == Timeout(read=5)
     assert copy._retry.max_retries == 0
-    assert client._config.timeout == Timeout(30, 30, 30, 30, 30)  # the original's, unchanged
+    assert client._config.timeout == Timeout.of(30)  # the original's, unchanged
     assert client._retry.max_retries == 2
     assert copy.chat(HI) == client.chat(HI) == "Hello, world"
     by_copy, by_original = server.requests[-2:]

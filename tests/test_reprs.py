@@ -220,5 +220,6 @@ def test_recorded_request_repr_hides_the_key(server: AuraServer) -> None:
 def test_model_and_timeout_reprs() -> None:
     assert repr(Model("m")) == "Model(id='m', name='m', max_length=24576, token_limit=8192)"
     assert repr(Timeout(5)) == (
-        "Timeout(connect=5.0, response=60.0, read=60.0, write=30.0, pool=30.0, total=None)"
+        "Timeout(connect=5.0, response=60.0, read=60.0, write=30.0, pool=30.0, total=None, "
+        "text=300.0)"
     )

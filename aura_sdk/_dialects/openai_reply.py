@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from time import monotonic
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._decoder import DecodeErrors, UTF8Decoder
 from .._exceptions import (
@@ -39,6 +38,9 @@ from .._reply import Reply
 from .._secrets import scrub
 from .._sse import ServerSentEvent, SSEDecoder
 from .._status import error_message, phrase, status_error
+
+if TYPE_CHECKING:
+    from .._timeouts import BodyClock
 
 __all__ = ["EventReply", "StopMatcher", "error_event"]
 
@@ -193,15 +195,14 @@ class EventReply(Reply):
             raise self.too_large(str(exc)) from None
         return self._texts(events) if events else ""
 
-    def texts(
-        self, chunks: Iterable[bytes], deadline: float | None = None, total: float | None = None
-    ) -> Iterator[str]:
+    def texts(self, chunks: Iterable[bytes], clock: BodyClock | None = None) -> Iterator[str]:
         """``feed`` over a whole body (the sync stream's loop); see ``Reply.texts``."""
         feed = self.feed
+        tick = self.tick
         for data in chunks:
             text = feed(data)
-            if deadline is not None and monotonic() >= deadline:
-                raise self.timed_out("total", total)
+            if clock is not None:
+                tick(clock, text)
             if text:
                 yield text
             if self.ended:
