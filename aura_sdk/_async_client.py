@@ -9,14 +9,14 @@ import math
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import anyio
 import anyio.lowlevel
 import httpx
 
-from ._base import DEFAULT_MAX_RESPONSE_BYTES, BaseClient, BaseStream
-from ._exceptions import APIError, AuraUsageError
+from ._base import DEFAULT_MAX_RESPONSE_BYTES, BaseClient, BaseStream, probe_failed, probed
+from ._exceptions import APIError, APIStatusError, AuraUsageError
 from ._http import (
     SEND_ERRORS,
     TRANSPORT_ERRORS,
@@ -35,7 +35,7 @@ from ._http import (
 )
 from ._models import DEFAULT_MODEL, Model
 from ._response import BodyBuffer
-from ._retry import Attempts, RetryPolicy
+from ._retry import Attempts, RetryPolicy, with_retries
 from ._status import error_body_limit
 from ._timeouts import DEFAULT_TIMEOUT, BodyClock, Budget, Timeout, TimeoutTypes
 
@@ -228,17 +228,28 @@ class AsyncAuraClient(BaseClient):
                 await _aclose(chunks, response)
 
     async def _open(
-        self, spec: RequestSpec, budget: Budget, policy: RetryPolicy, *, reply: bool = True
+        self,
+        spec: RequestSpec,
+        budget: Budget,
+        policy: RetryPolicy,
+        *,
+        reply: bool = True,
+        attempts: Attempts | None = None,
     ) -> tuple[httpx.Response, Attempts]:
         """Send ``spec`` until a success status arrives; retries as the policy says.
 
         ``reply``: a chat reply, whose success head the dialect classifies (a
-        ``200`` may hold an error); else any success is the answer.
+        ``200`` may hold an error); else any success is the answer. ``attempts``:
+        those of the same request so far (a retry after an error event). A
+        request that met a dead pooled connection is sent again at once, once
+        (``HeadClock.stale``), whatever the policy: no retry is counted.
         """
         self._check_open()
         self._check_loop()
         await self._reap()
-        attempts = self._attempts(spec, budget, policy)
+        if attempts is None:
+            attempts = self._attempts(spec, budget, policy)
+        replayed = False
         while True:
             attempts.start()
             error: APIError
@@ -254,6 +265,10 @@ class AsyncAuraClient(BaseClient):
                     clock.moved = lambda at: _move(scope, at)
                     response = await self._send(request)
             except SEND_ERRORS as exc:
+                if not replayed and clock.stale(exc):
+                    replayed = True
+                    attempts.replay(exc)
+                    continue
                 error = connection_error(exc, budget)
                 error.__cause__ = exc
             else:
@@ -326,6 +341,16 @@ class AsyncAuraClient(BaseClient):
             waiter.woken = True
             if waiter.scope is not None:
                 waiter.scope.cancel()
+
+    async def _probe(self, spec: RequestSpec, budget: Budget, empty: APIError) -> NoReturn:
+        """After an empty stream: ``spec`` (the dialect's ``probe``) once, and raise
+        what it answers, or ``empty`` if that is a success."""
+        try:
+            response, _ = await self._open(spec, budget, with_retries(self._retry, 0), reply=False)
+        except APIError as error:
+            raise probe_failed(error) from None
+        await response.aclose()
+        raise probed(empty, response.status_code)
 
     async def _status_error(self, response: httpx.Response, budget: Budget) -> APIError:
         # A success that is no reply (an error inside a 200) may be as large as one.
@@ -528,51 +553,84 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
             )
         self._reading = True
         try:
-            if self._chunks is None:
-                await self._start()
-                if self._chunks is None:
-                    raise StopAsyncIteration
             while True:
                 try:
-                    data = await self._next_chunk()
-                except StopAsyncIteration:
-                    await self._close()
-                    tail = self._reply.finish()
-                    if tail:
-                        return tail
-                    raise
-                except TRANSPORT_ERRORS as exc:
-                    await self._close()
-                    if self._stopped:  # another task's aclose() ended this read
-                        raise StopAsyncIteration from None
-                    raise connection_error(exc, self._budget, self._reply) from exc
-                except BaseException:
-                    await self._close()
-                    raise
-                try:
-                    text = self._feed(data)
-                    if self._clock is not None:
-                        self._reply.tick(self._clock, text)
-                except BaseException:
-                    await self._close()
-                    raise
-                if self._reply.ended:  # the dialect's end marker: read no further
-                    try:
-                        if self._reply.drain and self._chunks is not None:
-                            await adrain(self._chunks, self._deadline)
-                    finally:
-                        await self._close()
-                    if text:
-                        return text
-                    raise StopAsyncIteration
-                if text:
-                    return text
+                    if self._chunks is None:
+                        await self._start()
+                        if self._chunks is None:
+                            raise StopAsyncIteration
+                    while True:
+                        try:
+                            data = await self._next_chunk()
+                        except StopAsyncIteration:
+                            await self._close()
+                            tail = self._reply.finish()
+                            if tail:
+                                return tail
+                            raise
+                        except TRANSPORT_ERRORS as exc:
+                            await self._close()
+                            if self._stopped:  # another task's aclose() ended this read
+                                raise StopAsyncIteration from None
+                            raise connection_error(exc, self._budget, self._reply) from exc
+                        except BaseException:
+                            await self._close()
+                            raise
+                        try:
+                            text = self._feed(data)
+                            if self._clock is not None:
+                                self._reply.tick(self._clock, text)
+                        except BaseException:
+                            await self._close()
+                            raise
+                        if self._reply.ended:  # the dialect's end marker: read no further
+                            try:
+                                if self._reply.drain and self._chunks is not None:
+                                    await adrain(self._chunks, self._deadline)
+                            finally:
+                                await self._close()
+                            if text:
+                                return text
+                            raise StopAsyncIteration
+                        if text:
+                            return text
+                except APIError as error:
+                    # Before any text, an error event may be retried; an empty stream
+                    # is asked about (``_again``); else it is final.
+                    reply = self._reply
+                    if (
+                        reply.text
+                        or self._stopped
+                        or not (reply.empty or isinstance(error, APIStatusError))
+                    ):
+                        raise
+                    await self._again(error)
         except APIError as error:  # a cut, an error event, a deadline: it names the request
             if self._attempts is not None:
                 self._attempts.annotate(error, midway=True)
             raise
         finally:
             self._reading = False
+
+    async def _again(self, error: APIError) -> None:
+        """Send the request again after ``error`` (before any text), or raise: the
+        error, named, when it is final, or what the dialect's probe answers."""
+        client, reply, attempts = self._client, self._reply, self._attempts
+        if attempts is None:
+            raise error
+        probe = client._dialect.probe(self._spec) if reply.empty else None
+        if probe is not None:
+            await client._probe(probe, self._budget, error)  # raises
+        delay = attempts.failed(error)  # raises the error, named, when it is final
+        await self._close()
+        await anyio.sleep(delay)
+        self._response, _ = await client._open(
+            self._spec, self._budget, self._policy, attempts=attempts
+        )
+        self.retries = attempts.retries
+        reply.restart()
+        self._done = False
+        self._read(self._response)
 
     async def aclose(self) -> None:
         """Stop reading and give the connection back to the pool. Safe to call twice.
@@ -612,7 +670,11 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
             await self._close()
             return
         self._done = False
-        self._chunks = _aiter_bytes(self._response, self._reply.max_bytes)
+        self._read(self._response)
+
+    def _read(self, response: httpx.Response) -> None:
+        """Read ``response``'s body from now on."""
+        self._chunks = _aiter_bytes(response, self._reply.max_bytes)
         self._next_chunk = self._chunks.__anext__
         self._clock = clock = self._budget.start_body()
         if clock is not None and (self._deadline is not None or _sooner_than_read(clock, self)):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._config import ClientConfig
 from ._dialects import resolve_dialect
-from ._exceptions import AuraUsageError, AuraValidationError
+from ._exceptions import APIError, AuraUsageError, AuraValidationError
 from ._logs import logger, setup_from_env
 from ._params import check_params
 from ._reply import Reply
@@ -31,10 +31,24 @@ if TYPE_CHECKING:
     from ._messages import Message
     from ._models import Model
 
-__all__ = ["DEFAULT_MAX_RESPONSE_BYTES", "BaseClient", "BaseStream"]
+__all__ = ["DEFAULT_MAX_RESPONSE_BYTES", "BaseClient", "BaseStream", "probe_failed", "probed"]
 
 DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 """A reply longer than this is cut off with ``ResponseTooLargeError`` (a chat reply is KBs)."""
+
+
+def probed(empty: APIError, status: int) -> APIError:
+    """An empty stream's error, saying that the same request unstreamed succeeded."""
+    empty.args = (
+        f"{empty}; asked again without streaming (max_tokens 1), the server answered {status}",
+    )
+    return empty
+
+
+def probe_failed(error: APIError) -> APIError:
+    """The error the probe after an empty stream got: the reason for the empty stream."""
+    error.args = (f"{error}; the stream was empty: this answers the same request unstreamed",)
+    return error
 
 
 class BaseClient:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import Generator, Iterator, Mapping, Sequence
 from contextlib import suppress
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import httpx
 
-from ._base import DEFAULT_MAX_RESPONSE_BYTES, BaseClient, BaseStream
-from ._exceptions import APIError
+from ._base import DEFAULT_MAX_RESPONSE_BYTES, BaseClient, BaseStream, probe_failed, probed
+from ._exceptions import APIError, APIStatusError
 from ._http import (
     SEND_ERRORS,
     TRANSPORT_ERRORS,
@@ -31,7 +32,7 @@ from ._http import (
 )
 from ._models import DEFAULT_MODEL, Model
 from ._response import BodyBuffer
-from ._retry import Attempts, RetryPolicy
+from ._retry import Attempts, RetryPolicy, with_retries
 from ._status import error_body_limit
 from ._timeouts import DEFAULT_TIMEOUT, Budget, Timeout, TimeoutTypes
 
@@ -193,15 +194,26 @@ class AuraClient(BaseClient):
         return self._http.is_closed
 
     def _open(
-        self, spec: RequestSpec, budget: Budget, policy: RetryPolicy, *, reply: bool = True
+        self,
+        spec: RequestSpec,
+        budget: Budget,
+        policy: RetryPolicy,
+        *,
+        reply: bool = True,
+        attempts: Attempts | None = None,
     ) -> tuple[httpx.Response, Attempts]:
         """Send ``spec`` until a success status arrives; retries as the policy says.
 
         ``reply``: a chat reply, whose success head the dialect classifies (a
-        ``200`` may hold an error); else any success is the answer.
+        ``200`` may hold an error); else any success is the answer. ``attempts``:
+        those of the same request so far (a retry after an error event). A
+        request that met a dead pooled connection is sent again at once, once
+        (``HeadClock.stale``), whatever the policy: no retry is counted.
         """
         self._check_open()
-        attempts = self._attempts(spec, budget, policy)
+        if attempts is None:
+            attempts = self._attempts(spec, budget, policy)
+        replayed = False
         while True:
             attempts.start()
             error: APIError
@@ -213,6 +225,10 @@ class AuraClient(BaseClient):
                     # the body (the prompt, maybe the key) must not go elsewhere.
                     response = self._http.send(request, stream=True, follow_redirects=False)
             except SEND_ERRORS as exc:
+                if not replayed and clock.stale(exc):
+                    replayed = True
+                    attempts.replay(exc)
+                    continue
                 error = connection_error(exc, budget)
                 error.__cause__ = exc
             else:
@@ -229,6 +245,16 @@ class AuraClient(BaseClient):
                 else:
                     error = self._status_error(response, budget)
             time.sleep(attempts.failed(error))
+
+    def _probe(self, spec: RequestSpec, budget: Budget, empty: APIError) -> NoReturn:
+        """After an empty stream: ``spec`` (the dialect's ``probe``) once, and raise
+        what it answers, or ``empty`` if that is a success."""
+        try:
+            response, _ = self._open(spec, budget, with_retries(self._retry, 0), reply=False)
+        except APIError as error:
+            raise probe_failed(error) from None
+        response.close()
+        raise probed(empty, response.status_code)
 
     def _status_error(self, response: httpx.Response, budget: Budget) -> APIError:
         # A success that is no reply (an error inside a 200) may be as large as one.
@@ -318,7 +344,13 @@ class Stream(BaseStream, Iterator[str]):
                 self._texts = _no_texts()  # closed before it was iterated
             else:
                 self._texts = _texts(
-                    self._body, self._chunks, self._reply, self._budget, self._rest, self._attempts
+                    self._body,
+                    self._chunks,
+                    self._reply,
+                    self._budget,
+                    self._rest,
+                    self._attempts,
+                    _Again(self),
                 )
                 self._reader = threading.get_ident()
         return self._texts
@@ -361,16 +393,20 @@ class Stream(BaseStream, Iterator[str]):
             return
         self._done = False
         self._body = _Body(self._response)
+        self._chunks, self._rest = self._read(self._response)
+
+    def _read(self, response: httpx.Response) -> tuple[Iterator[bytes], Iterator[bytes] | None]:
+        """The body's chunks, and the same unbounded to read the rest after the end."""
         # Dropping these unclosed (``break`` with no reference kept) runs their
         # close(), which makes httpcore give the connection back at once.
-        self._chunks = body_chunks(self._response, self._reply.max_bytes)
-        # Only the SDK's own client can bound each read of the rest (see ``drain``).
-        self._rest = self._chunks if self._client._owns_http else None
+        chunks = rest = body_chunks(response, self._reply.max_bytes)
         clock = self._budget.start_body()
         if clock is not None and self._client._owns_http:
             # Each read ends by the clock (the total deadline, the next text's), not
             # only each chunk: a caller's http_client bounds each read by ``read``.
-            self._chunks = bounded_chunks(self._chunks, clock)
+            chunks = bounded_chunks(chunks, clock)
+        # Only the SDK's own client can bound each read of the rest (see ``drain``).
+        return chunks, rest if self._client._owns_http else None
 
 
 class _Body:
@@ -397,6 +433,37 @@ def _no_texts() -> Generator[str, None, None]:
     yield from ()
 
 
+class _Again:
+    """What a stream's loop does when its reply fails before any text.
+
+    A weak reference to the stream (the loop must not keep it alive).
+    """
+
+    __slots__ = ("_stream",)
+
+    def __init__(self, stream: Stream) -> None:
+        self._stream = weakref.ref(stream)
+
+    def __call__(self, error: APIError) -> tuple[Iterator[bytes], Iterator[bytes] | None]:
+        """Send the request again, or raise: the error, or what the probe answered."""
+        stream = self._stream()
+        if stream is None or stream._attempts is None or stream._body is None:
+            raise error
+        client, reply, attempts = stream._client, stream._reply, stream._attempts
+        budget = stream._budget
+        probe = client._dialect.probe(stream._spec) if reply.empty else None
+        if probe is not None:
+            client._probe(probe, budget, error)  # raises
+        delay = attempts.failed(error)  # raises the error, named, when it is final
+        stream._body.response.close()
+        time.sleep(delay)
+        response, _ = client._open(stream._spec, budget, stream._policy, attempts=attempts)
+        stream.retries = attempts.retries
+        stream._response = stream._body.response = response
+        reply.restart()
+        return stream._read(response)
+
+
 def _texts(
     body: _Body,
     chunks: Iterator[bytes],
@@ -404,6 +471,7 @@ def _texts(
     budget: Budget,
     rest: Iterator[bytes] | None,
     attempts: Attempts,
+    again: _Again,
 ) -> Generator[str, None, None]:
     """The loop of a stream, as a generator: cheaper per chunk than ``__next__``.
 
@@ -411,17 +479,28 @@ def _texts(
     closing it (``break``, an exception in the caller's loop) closes the response
     at once. ``rest``: the body's own chunks, to read the end of it after a
     complete reply (``drain``), when every read there can be bounded. Its
-    errors name the request (``attempts``).
+    errors name the request (``attempts``). An error before any text (an error
+    event, an empty stream) goes to ``again``: a retry, or the error.
     """
     try:
-        yield from reply.texts(chunks, budget.body)
-        if reply.drain and rest is not None:
-            drain(rest, budget.deadline)
+        while True:
+            try:
+                yield from reply.texts(chunks, budget.body)
+                if reply.drain and rest is not None:
+                    drain(rest, budget.deadline)
+                return
+            except APIError as error:  # the reply's own: an error event, a cut, a deadline
+                if reply.text or not (reply.empty or isinstance(error, APIStatusError)):
+                    raise
+                with body.lock:
+                    if body.stopped:
+                        return
+                chunks, rest = again(error)
     except TRANSPORT_ERRORS as exc:
         if body.stopped or body.response.is_closed:
             return  # closed by the caller while iterating
         raise attempts.annotate(connection_error(exc, budget, reply), midway=True) from exc
-    except APIError as error:  # the reply's own: an error event, a cut, a deadline
+    except APIError as error:
         attempts.annotate(error, midway=True)
         raise
     finally:

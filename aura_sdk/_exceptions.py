@@ -270,8 +270,14 @@ class ContextLengthError(BadRequestError):
     """The conversation (plus ``max_tokens``) does not fit the model's context.
 
     A 400 that says so, or OpenChat's ``200`` answer holding that 400 (its
-    server's overflow bug); the message is the server's own.
+    server's overflow bug), or an error event saying so inside a stream; the
+    message is the server's own. ``n_prompt_tokens`` and ``n_ctx``: the prompt's
+    size and the context's, in tokens, when the server says (llama.cpp's
+    ``exceed_context_size_error``); else ``None``.
     """
+
+    n_prompt_tokens: int | None = None
+    n_ctx: int | None = None
 
 
 class AuthenticationError(APIStatusError):

@@ -307,7 +307,7 @@ class HeadClock(_Deadline):
     it (``moved``); the sync one reads ``at`` in ``_DeadlineStream``.
     """
 
-    __slots__ = ("_response", "_total", "moved")
+    __slots__ = ("_response", "_total", "connected", "moved", "sent")
 
     def __init__(self, budget: Budget) -> None:
         t = budget.timeout
@@ -319,6 +319,8 @@ class HeadClock(_Deadline):
         at = None if None in phases else monotonic() + sum(p for p in phases if p is not None)
         super().__init__(_earlier(at, self._total))
         self.moved: Any = None  # async: a callback taking the new deadline
+        self.connected = False  # the trace saw a new connection opened for the request
+        self.sent = False  # ... and the request's head being written
 
     def start(self) -> None:
         if self._response is None:
@@ -334,6 +336,27 @@ class HeadClock(_Deadline):
     def _trace(self, name: str, info: object) -> None:
         if name.endswith(".receive_response_headers.started"):
             self.start()
+        elif name.endswith(".send_request_headers.started"):
+            self.sent = True
+        elif name.endswith((".connect_tcp.started", ".connect_unix_socket.started")):
+            self.connected = True
+
+    def stale(self, exc: BaseException) -> bool:
+        """``exc`` says a pooled connection was dead: the request went out on a
+        connection kept from before, and nothing came back on it.
+
+        A server closes an idle keep-alive connection when it likes (uvicorn
+        after 5 s; llama-cpp-python about 10 ms after its empty ``200``);
+        httpcore checks a pooled connection before reuse, but a close that
+        comes while the request is being sent loses that race. Such a request
+        may be sent again at once, as Go's ``net/http`` does: the server saw
+        it at most as the connection closed.
+        """
+        if not self.sent or self.connected:
+            return False
+        if isinstance(exc, httpx.RemoteProtocolError):
+            return "without sending a response" in str(exc)
+        return isinstance(exc, (httpx.ReadError, httpx.WriteError))
 
     async def _atrace(self, name: str, info: object) -> None:
         self._trace(name, info)

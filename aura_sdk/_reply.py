@@ -34,7 +34,7 @@ class Reply(UTF8Decoder):
     ('Hel', 'lo ', '✓', '', 'Hello ✓')
     """
 
-    __slots__ = ("_cap", "_complete", "_parts", "max_bytes")
+    __slots__ = ("_cap", "_complete", "_parts", "_progress", "max_bytes")
 
     max_bytes: int | None
     """The most body bytes the reply may hold (``None``: no limit)."""
@@ -53,6 +53,13 @@ class Reply(UTF8Decoder):
     """Token counts, when the server sends them."""
     id: str | None = None
     """The reply's id, when the server gives one."""
+    empty: bool = False
+    """The body ended with no event at all (a dialect with events only)."""
+
+    @property
+    def reasoning(self) -> str:
+        """Reasoning the server sent beside the text (a dialect with reasoning deltas only)."""
+        return ""
 
     def __init__(self, errors: DecodeErrors = "replace", max_bytes: int | None = None) -> None:
         """An empty reply: ``errors`` says what invalid UTF-8 gives (see ``UTF8Decoder``),
@@ -60,8 +67,13 @@ class Reply(UTF8Decoder):
         super().__init__(errors)
         self._parts: list[str] = []
         self._complete = False
+        self._progress = False  # output that is not text (reasoning) came: the text wait restarts
         self.max_bytes = max_bytes
         self._cap = (1 << 62) if max_bytes is None else max_bytes
+
+    def restart(self) -> None:
+        """Forget everything received: the request is sent again (a retry before any text)."""
+        Reply.__init__(self, self._errors, self.max_bytes)  # type: ignore[arg-type]
 
     @property
     def text(self) -> str:
@@ -142,7 +154,8 @@ class Reply(UTF8Decoder):
         """
         now = monotonic()
         limit = clock.passed(now)
-        if text and limit != "total":
+        if (text or self._progress) and limit != "total":
+            self._progress = False
             clock.heard(now)
         elif limit is not None:
             raise self.timed_out(limit, clock.quiet if limit == "text" else clock.total)

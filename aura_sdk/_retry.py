@@ -266,6 +266,17 @@ class Attempts:
             return f"Retry-After {after:g}s is over retry_after_cap={cap:g}s; {reason(error)}"
         return f"no retries left ({self.retries} of {self._policy.max_retries}): {reason(error)}"
 
+    def replay(self, exc: BaseException) -> None:
+        """The request met a dead pooled connection: it is sent again at once (no retry)."""
+        logger.debug(
+            "%s %s: the pooled connection was closed by the server (%s: %s); sent again "
+            "on a new one",
+            self._method,
+            self._url,
+            type(exc).__name__,
+            scrub(str(exc)),
+        )
+
     def received(self, status: int, headers: Iterable[tuple[str, str]]) -> None:
         """A response head arrived: its request id kept; at DEBUG, logged with its
         headers (secrets masked)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from http import HTTPStatus
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._exceptions import (
     APIStatusError,
@@ -32,9 +32,14 @@ if TYPE_CHECKING:
     import httpx
 
 __all__ = [
+    "AUTH",
+    "CONTEXT",
     "ERROR_BODY_LIMIT",
+    "RATE_LIMIT",
+    "context_numbers",
     "error_body_limit",
     "error_message",
+    "event_status",
     "mask_url",
     "phrase",
     "redact",
@@ -65,8 +70,8 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
     429: RateLimitError,
 }
 
-_RATE_LIMIT = re.compile(r"rate[ _-]?limit|too many requests|quota", re.IGNORECASE)
-_AUTH = re.compile(
+RATE_LIMIT = re.compile(r"rate[ _-]?limit|too many requests|quota", re.IGNORECASE)
+AUTH = re.compile(
     r"api[ _-]?key|unauthori[sz]ed|authenticat|invalid[ _-]key|incorrect[ _-]key", re.IGNORECASE
 )
 
@@ -143,7 +148,7 @@ def phrase(status: int) -> str:
         return "Error"
 
 
-_CONTEXT = re.compile(
+CONTEXT = re.compile(
     r"context[ _-]?(?:length|window|size)|maximum context|prompt is too long|"
     r"too many tokens|reduce the length of the messages|"
     # OpenChat's server without max_tokens: the prompt left no room ("got -51809").
@@ -152,14 +157,90 @@ _CONTEXT = re.compile(
 )
 
 
+# An error's ``type`` or ``code`` string, as servers name them, and the status it means.
+_KINDS: dict[str, int] = {
+    # context overflow (OpenAI, vLLM, llama.cpp's llama-server)
+    "context_length_exceeded": 400,
+    "exceed_context_size_error": 400,
+    "context_window_exceeded": 400,
+    # rate limits (OpenAI, Anthropic, litellm)
+    "rate_limit_exceeded": 429,
+    "rate_limit_error": 429,
+    "too_many_requests": 429,
+    "insufficient_quota": 429,
+    # overload (Anthropic's overloaded_error, vLLM's, SGLang's)
+    "overloaded_error": 503,
+    "overloaded": 503,
+    "server_overloaded": 503,
+    "service_unavailable": 503,
+    "unavailable_error": 503,
+    # authentication
+    "authentication_error": 401,
+    "invalid_api_key": 401,
+    "unauthorized": 401,
+    "permission_error": 403,
+    "permission_denied": 403,
+    "not_found_error": 404,
+    "model_not_found": 404,
+    "invalid_request_error": 400,
+}
+_CONTEXT_KINDS = frozenset(
+    ("context_length_exceeded", "exceed_context_size_error", "context_window_exceeded")
+)
+_OVERLOAD = re.compile(
+    r"overload|capacity|try again later|temporarily unavailable|server is busy", re.IGNORECASE
+)
+
+
+def event_status(error: dict[str, Any], message: str) -> tuple[int, bool]:
+    """The HTTP status an error event stands for, and whether it is a context overflow.
+
+    A ``type``/``code`` name first (more specific than a number: llama.cpp sent
+    its overflow with code 500 at first), then a ``code`` that is a status, then
+    the message, as for a status error's reason phrase.
+    """
+    names = [v.lower() for v in (error.get("type"), error.get("code")) if isinstance(v, str)]
+    for name in names:
+        if name in _CONTEXT_KINDS:
+            return 400, True
+    for name in names:
+        status = _KINDS.get(name)
+        if status is not None and status != 400:
+            return status, False
+    code = error.get("code")
+    if isinstance(code, int) and not isinstance(code, bool) and 400 <= code <= 599:
+        return code, False
+    if "invalid_request_error" in names:
+        return 400, False
+    if CONTEXT.search(message):
+        return 400, True
+    if RATE_LIMIT.search(message):
+        return 429, False
+    if _OVERLOAD.search(message):
+        return 503, False
+    if AUTH.search(message):
+        return 401, False
+    return 500, False
+
+
+def context_numbers(error: dict[str, Any]) -> tuple[int | None, int | None]:
+    """llama.cpp's ``n_prompt_tokens`` and ``n_ctx`` in an error object, if there."""
+    found = []
+    for name in ("n_prompt_tokens", "n_ctx"):
+        value = error.get(name)
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        found.append(value if ok else None)
+    return found[0], found[1]
+
+
 def _class_for(status: int, detail: str) -> type[APIStatusError]:
-    if status == 400 and _CONTEXT.search(detail):
+    if status == 400 and CONTEXT.search(detail):
         return ContextLengthError
     if status in _BY_STATUS:
         return _BY_STATUS[status]
-    if status == 500 and _RATE_LIMIT.search(detail):
+    if status == 500 and RATE_LIMIT.search(detail):
         return RateLimitError
-    if status == 500 and _AUTH.search(detail):
+    if status == 500 and AUTH.search(detail):
         return AuthenticationError
     if status >= 500:
         return InternalServerError
@@ -204,6 +285,33 @@ def status_error(
     if wait is not None:
         message += f" (the server asked to wait {wait:g}s)"
     cls = _class_for(status, detail)
-    return cls(
+    inner = _error_object(body) if status >= 400 else None
+    if inner is not None and status in (400, 413, 500) and _names_context(inner):
+        cls = ContextLengthError  # llama.cpp's exceed_context_size_error, once sent as a 500
+    error = cls(
         message, status_code=status, reason=reason, body=body, response=response, retry_after=wait
+    )
+    if isinstance(error, ContextLengthError) and inner is not None:
+        error.n_prompt_tokens, error.n_ctx = context_numbers(inner)
+    return error
+
+
+def _error_object(body: str) -> dict[str, Any] | None:
+    """The error object of a JSON error body: ``{"error": {...}}``'s inner one, or the body."""
+    if not body.startswith("{"):
+        return None
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    inner = data.get("error")
+    return inner if isinstance(inner, dict) else data
+
+
+def _names_context(error: dict[str, Any]) -> bool:
+    return any(
+        isinstance(v, str) and v.lower() in _CONTEXT_KINDS
+        for v in (error.get("type"), error.get("code"))
     )

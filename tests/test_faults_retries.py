@@ -130,17 +130,59 @@ CASES = [
     ),
     # --- the openai dialect's errors inside a 200 ----------------------------------
     Case(
-        "error-event-before-any-text-is-never-retried",
-        # A 429 as a status is retried; as an event, the 200 came first.
+        "error-event-before-any-text-is-retried",
+        # Nothing was handed out: retried as its code's status (429) would be.
         (
             Fault(
                 error_event='{"message": "Rate limit reached for requests", "code": 429}',
                 error_after=0,
             ),
+            ANSWER,
+        ),
+        text=OK,
+        retries=1,
+        requests=2,
+        max_retries=NO_WAIT,
+        aura=Absent("openchat-ui's body is plain text: it has no events"),
+    ),
+    Case(
+        "error-event-before-any-text-retries-run-out",
+        (
+            Fault(
+                error_event='{"error": {"message": "overloaded", "type": "overloaded_error"}}',
+                error_after=0,
+                repeat=3,
+            ),
+        ),
+        InternalServerError,
+        text="",
+        message="the server sent an error event before any text: overloaded",
+        attrs={"status_code": 503},
+        retries=2,
+        requests=3,
+        max_retries=NO_WAIT,
+        aura=Absent("openchat-ui's body is plain text: it has no events"),
+    ),
+    Case(
+        "error-event-before-any-text-not-retryable",
+        (Fault(error_event='{"message": "bad things", "code": 400}', error_after=0),),
+        BadRequestError,
+        text="",
+        message="the server sent an error event before any text: bad things (code 400)",
+        requests=1,
+        max_retries=NO_WAIT,
+        aura=Absent("openchat-ui's body is plain text: it has no events"),
+    ),
+    Case(
+        "error-event-after-text-is-never-retried",
+        (
+            Fault(
+                error_event='{"message": "Rate limit reached for requests", "code": 429}',
+                error_after=1,
+            ),
         ),
         RateLimitError,
-        text="",
-        message="the server sent an error event before any text",
+        message="the server sent an error event after",
         requests=1,
         max_retries=NO_WAIT,
         aura=Absent("openchat-ui's body is plain text: it has no events"),

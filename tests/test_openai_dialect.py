@@ -289,10 +289,10 @@ def test_done_without_finish_reason_keeps_the_text_and_says_none() -> None:
 
 def test_nothing_after_done_is_read() -> None:
     reply = EventReply()
-    assert reply.feed(DONE + chunk("late")) == ""
+    assert reply.feed(chunk("a") + DONE + chunk("late")) == "a"
     assert reply.ended
     assert reply.feed(chunk("later")) == ""
-    assert reply.text == ""
+    assert reply.text == "a"
 
 
 @pytest.mark.parametrize(
@@ -306,7 +306,7 @@ def test_nothing_after_done_is_read() -> None:
             400,
         ),
         ({"message": "boom"}, InternalServerError, 500),
-        ("Unauthorized", AuthenticationError, 500),
+        ("Unauthorized", AuthenticationError, 401),
     ],
 )
 def test_an_error_event_mid_stream(error: object, cls: type[Exception], status: int) -> None:
@@ -319,6 +319,69 @@ def test_an_error_event_mid_stream(error: object, cls: type[Exception], status: 
     message = error["message"] if isinstance(error, dict) else error
     assert isinstance(message, str)
     assert message in str(exc)
+
+
+LLAMA_OVERFLOW = {
+    "code": 400,
+    "message": "the request exceeds the available context size, try increasing it",
+    "type": "exceed_context_size_error",
+    "n_prompt_tokens": 4120,
+    "n_ctx": 4096,
+}
+
+
+@pytest.mark.parametrize(
+    ("error", "cls", "status"),
+    [
+        # llama.cpp's llama-server (ggml-org/llama.cpp#14566), now and as first sent (#15780)
+        (LLAMA_OVERFLOW, ContextLengthError, 400),
+        ({**LLAMA_OVERFLOW, "code": 500, "message": "too big"}, ContextLengthError, 400),
+        # SGLang (sgl-project/sglang#12081): a number and the message
+        (
+            {"message": "Input length (9000 tokens) exceeds the maximum context length", "code": 400},
+            ContextLengthError,
+            400,
+        ),
+        ({"message": "x", "code": "context_length_exceeded"}, ContextLengthError, 400),
+        ({"message": "slow down", "code": "rate_limit_exceeded"}, RateLimitError, 429),
+        ({"message": "slow down", "type": "rate_limit_error"}, RateLimitError, 429),
+        ({"message": "Rate limit reached for requests"}, RateLimitError, 429),
+        ({"message": "busy", "type": "overloaded_error"}, InternalServerError, 503),
+        ({"message": "The engine is currently overloaded"}, InternalServerError, 503),
+        ({"message": "who?", "type": "authentication_error"}, AuthenticationError, 401),
+        ({"message": "Invalid API key"}, AuthenticationError, 401),
+        ({"message": "no", "type": "invalid_request_error"}, BadRequestError, 400),
+        ({"message": "engine died", "type": "internal_error", "code": 500}, InternalServerError, 500),
+    ],
+)
+def test_an_error_event_is_classified_as_its_status_would_be(
+    error: dict[str, Any], cls: type[Exception], status: int
+) -> None:
+    for before in ([ROLE], [ROLE, chunk("Hi")]):
+        with pytest.raises(cls) as info:
+            read([*before, event({"error": error}), DONE])
+        exc: Any = info.value
+        assert type(exc) is cls
+        assert exc.status_code == status
+        assert exc.text == ("Hi" if len(before) == 2 else "")
+        assert error["message"] in str(exc)
+        if cls is ContextLengthError:
+            numbers = (exc.n_prompt_tokens, exc.n_ctx)
+            assert numbers == ((4120, 4096) if "n_ctx" in error else (None, None))
+
+
+def test_llama_server_overflow_as_a_status_keeps_its_numbers() -> None:
+    # The same error object, unstreamed: a 400 (once a 500) whose body names it.
+    from aura_sdk._status import status_error
+
+    for code in (400, 500):
+        body = json.dumps({"error": {**LLAMA_OVERFLOW, "code": code}})
+        exc = status_error(code, "Bad Request", body)
+        assert isinstance(exc, ContextLengthError)
+        assert (exc.n_prompt_tokens, exc.n_ctx) == (4120, 4096)
+        assert "exceeds the available context size" in str(exc)
+    other = status_error(400, "Bad Request", json.dumps({"error": {"message": "no"}}))
+    assert not isinstance(other, ContextLengthError)
 
 
 def test_a_flat_error_event() -> None:

@@ -82,6 +82,14 @@ class Dialect:
         """A fresh parser for one reply's body: bytes in, text out."""
         raise NotImplementedError
 
+    def probe(self, spec: RequestSpec) -> RequestSpec | None:
+        """The request to send after a ``200`` stream with no event at all, or None.
+
+        The cheapest request that runs the server's own checks on the same
+        conversation (its answer says what the empty stream did not).
+        """
+        return None
+
     def streams(self, content_type: str) -> bool:
         """Whether a success answer with this ``Content-Type`` is the reply's body.
 

@@ -133,6 +133,19 @@ class OpenAIDialect(Dialect):
             content=encode_json(body),
         )
 
+    def probe(self, spec: RequestSpec) -> RequestSpec | None:
+        """The same conversation without streaming and with ``max_tokens: 1``.
+
+        llama-cpp-python answers a streamed prompt over its context with an empty
+        ``200``, and the same prompt unstreamed with its 400 (the SDK raises
+        ``ContextLengthError`` with its message); one token keeps it cheap.
+        """
+        body = json.loads(spec.content)
+        body["stream"] = False
+        body["max_tokens"] = 1
+        body.pop("stream_options", None)
+        return RequestSpec(spec.method, spec.url, spec.headers, encode_json(body))
+
     def reply(self, params: CheckedParams, max_bytes: int | None) -> EventReply:
         return EventReply(params.errors, max_bytes, params.stop)
 

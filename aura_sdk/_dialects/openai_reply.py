@@ -29,6 +29,7 @@ from .._exceptions import (
     APIResponseValidationError,
     APIStatusError,
     AuraDecodeError,
+    ContextLengthError,
     ResponseTooLargeError,
     StreamInterruptedError,
     StreamTimeoutError,
@@ -37,7 +38,7 @@ from .._exceptions import (
 from .._reply import Reply
 from .._secrets import scrub
 from .._sse import ServerSentEvent, SSEDecoder
-from .._status import error_message, phrase, status_error
+from .._status import context_numbers, error_message, event_status, phrase, status_error
 
 if TYPE_CHECKING:
     from .._timeouts import BodyClock
@@ -125,7 +126,9 @@ class EventReply(Reply):
         "_sse",
         "_stop",
         "_strict",
+        "_thoughts",
         "drain",
+        "empty",
         "ended",
         "finish_reason",
         "id",
@@ -152,9 +155,24 @@ class EventReply(Reply):
         self.ended = False
         """The reply is complete (``[DONE]``, or a stop string): read no further."""
         self._events = 0
+        self._thoughts: list[str] = []
+        self.empty = False
+        """The body ended with no event at all (llama-cpp-python's streaming overflow)."""
         self.finish_reason: str | None = None
         self.usage: dict[str, Any] | None = None
         self.id: str | None = None
+
+    def restart(self) -> None:
+        stop = self._stop
+        EventReply.__init__(self, self._errors, self.max_bytes, () if stop is None else stop.stops)  # type: ignore[arg-type]
+
+    @property
+    def reasoning(self) -> str:
+        """The reasoning deltas received so far (``reasoning_content``, ``reasoning``)."""
+        thoughts = self._thoughts
+        if len(thoughts) > 1:
+            thoughts[:] = ["".join(thoughts)]
+        return thoughts[0] if thoughts else ""
 
     @property
     def events(self) -> int:
@@ -228,6 +246,12 @@ class EventReply(Reply):
             raise self.interrupted(
                 f"the body ended inside an event ({self._sse.pending} bytes of it discarded)"
             )
+        if self._events == 0 and not self._parts:
+            self.empty = True
+            raise self.interrupted(
+                "the server sent an empty stream (a 200 with no event at all, as "
+                "llama-cpp-python answers a prompt over its context)"
+            )
         if self.finish_reason is None:
             raise self.interrupted("the stream ended with neither data: [DONE] nor a finish_reason")
         self._complete = True
@@ -272,6 +296,12 @@ class EventReply(Reply):
             self._events += 1
             data = event.data
             if data == "[DONE]":
+                if self.finish_reason is None and not pieces and self._nothing_yet():
+                    # LM Studio's answer to a context overflow: no text, no reason.
+                    raise self.interrupted(
+                        "the server ended the stream (data: [DONE]) with no text and no "
+                        "finish_reason (LM Studio answers a prompt over its context so)"
+                    )
                 self.ended = self.drain = True
                 break
             try:
@@ -303,6 +333,11 @@ class EventReply(Reply):
                 content = delta.get("content")
                 if content and type(content) is str:
                     pieces.append(content)
+                if len(delta) > 1 or content is None:  # more than content: reasoning?
+                    thought = delta.get("reasoning_content") or delta.get("reasoning")
+                    if thought and type(thought) is str:
+                        self._thoughts.append(thought)
+                        self._progress = True
             reason = choice.get("finish_reason")
             if reason and type(reason) is str:
                 self.finish_reason = reason
@@ -310,6 +345,11 @@ class EventReply(Reply):
         if self.ended:
             text += self._release()
         return text
+
+    def _nothing_yet(self) -> bool:
+        """No text so far, none held back for a stop string."""
+        stop = self._stop
+        return not self._parts and (stop is None or not stop.held)
 
     def _emit(self, pieces: list[str]) -> str:
         """Hand out ``pieces`` (through the stop strings), keeping what is handed out."""
@@ -339,17 +379,26 @@ class EventReply(Reply):
 
 
 def error_event(chunk: dict[str, Any], data: str, text: str) -> APIStatusError:
-    """The exception for a ``data: {"error": ...}`` event (vLLM's mid-stream error).
+    """The exception for a ``data: {"error": ...}`` event inside a ``200`` stream.
 
-    The class comes from the error's ``code`` when it is an HTTP status (else
-    500), refined by its message (``ContextLengthError``, ``RateLimitError``...)
-    as for a status; ``text`` is the reply received before it.
+    Classified as a status would be (``event_status``): by the error's ``type``
+    and ``code`` strings (``exceed_context_size_error``, ``rate_limit_exceeded``...),
+    else its ``code`` when that is an HTTP status, else its message; a
+    ``ContextLengthError`` keeps llama.cpp's ``n_prompt_tokens`` and ``n_ctx``.
+    ``text`` is the reply received before it.
     """
     error = chunk.get("error")
-    code = error.get("code") if isinstance(error, dict) else chunk.get("code")
-    status = code if isinstance(code, int) and 400 <= code <= 599 else 500
-    exc = status_error(status, phrase(status), scrub(data))  # .body: the event, masked
+    inner = error if isinstance(error, dict) else chunk
+    code = inner.get("code")
     message = error_message(data) or data[:200]
+    status, context = event_status(inner, message)
+    exc = status_error(status, phrase(status), scrub(data))  # .body: the event, masked
+    if context and not isinstance(exc, ContextLengthError):
+        exc = ContextLengthError(
+            str(exc), status_code=status, reason=exc.reason, body=exc.body, retry_after=None
+        )
+    if isinstance(exc, ContextLengthError):
+        exc.n_prompt_tokens, exc.n_ctx = context_numbers(inner)
     where = f"after {len(text)} characters" if text else "before any text"
     said = f" (code {code})" if isinstance(code, (int, str)) and code != "" else ""
     # Scrubbed whole: the server's message (decoded from JSON, so \u-escapes and
