@@ -296,6 +296,13 @@ class BaseStream:
         return self._reply.finish_reason
 
     @property
+    def reasoning(self) -> str:
+        """The reasoning a reasoning model sent beside its text, so far (OpenAI dialect:
+        ``delta.reasoning_content`` or ``delta.reasoning``); never part of ``text``.
+        "" when there was none."""
+        return self._reply.reasoning
+
+    @property
     def stop_sequence(self) -> str | None:
         """The ``stop`` string that ended the reply on the client (it is not in ``text``)."""
         return self._reply.stop_sequence

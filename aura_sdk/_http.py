@@ -64,6 +64,7 @@ __all__ = [
     "error_from_response",
     "interrupt",
     "is_identity",
+    "keep_alive",
     "may_queue",
     "open_http",
     "pool_of",
@@ -126,7 +127,7 @@ def open_http(
     headers = dialect.headers(config)  # its own AuraValidationError, first
     verify = shared_ssl_context()
     try:
-        return kind(proxy=url, limits=DEFAULT_LIMITS, headers=headers, verify=verify)
+        http = kind(proxy=url, limits=DEFAULT_LIMITS, headers=headers, verify=verify)
     except ImportError:  # socks5:// without socksio
         raise AuraValidationError(
             f"{where}: a SOCKS proxy needs an extra package: pip install 'httpx[socks]'"
@@ -139,6 +140,8 @@ def open_http(
             # ("Invalid port: 's3'"), so it is not repeated.
             detail = "check that a user name or password in it is percent-encoded"
         raise AuraValidationError(f"{where}: httpx cannot use it ({detail})") from None
+    keep_alive(http)
+    return http
 
 
 def shared_ssl_context() -> ssl.SSLContext:
@@ -509,6 +512,36 @@ class _DeadlineBackend:
         self._backend.sleep(seconds)
 
 
+def _keepalive_options() -> list[tuple[int, int, int]]:
+    """TCP keepalive, as anthropic-sdk-python sets it: probes after 60 s idle, every
+    60 s, 5 of them (a peer gone behind a NAT is noticed in about 6 minutes)."""
+    options = [(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]
+    for name, value in (("TCP_KEEPIDLE", 60), ("TCP_KEEPINTVL", 60), ("TCP_KEEPCNT", 5)):
+        option = getattr(socket, name, None)  # not on every platform
+        if option is not None:
+            options.append((socket.IPPROTO_TCP, option, value))
+    return options
+
+
+KEEPALIVE = _keepalive_options()
+"""The socket options of the SDK's own connections (``keep_alive``)."""
+
+
+def _pools(http: httpx.Client | httpx.AsyncClient) -> list[Any]:
+    # httpx's private attributes, read defensively: a pool not found keeps httpx's defaults.
+    transports = [getattr(http, "_transport", None), *getattr(http, "_mounts", {}).values()]
+    return [getattr(transport, "_pool", None) for transport in transports]
+
+
+def keep_alive(http: httpx.Client | httpx.AsyncClient) -> None:
+    """TCP keepalive on every connection of the SDK's own client (its pools, a
+    proxy's too), so that a peer that vanished is noticed. A caller's own
+    ``http_client`` is left as it is."""
+    for pool in _pools(http):
+        if pool is not None and getattr(pool, "_socket_options", ()) is None:
+            pool._socket_options = KEEPALIVE
+
+
 def bind_deadlines(http: httpx.Client) -> None:
     """Make the SDK's own sync client honour ``deadline()`` on every socket wait.
 
@@ -516,11 +549,8 @@ def bind_deadlines(http: httpx.Client) -> None:
     any proxy's). Only for a client the SDK made: a caller's own ``http_client``
     is left as it is (its waits are bounded per socket read, as httpx does).
     """
-    # httpx's private attributes, read defensively: without them the limits
-    # still hold per socket read, as for a caller's client.
-    transports = [getattr(http, "_transport", None), *getattr(http, "_mounts", {}).values()]
-    for transport in transports:
-        pool: Any = getattr(transport, "_pool", None)
+    # Without them the limits still hold per socket read, as for a caller's client.
+    for pool in _pools(http):
         backend: Any = getattr(pool, "_network_backend", None)
         if hasattr(backend, "connect_tcp") and not isinstance(backend, _DeadlineBackend):
             pool._network_backend = _DeadlineBackend(backend)

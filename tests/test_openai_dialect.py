@@ -338,7 +338,10 @@ LLAMA_OVERFLOW = {
         ({**LLAMA_OVERFLOW, "code": 500, "message": "too big"}, ContextLengthError, 400),
         # SGLang (sgl-project/sglang#12081): a number and the message
         (
-            {"message": "Input length (9000 tokens) exceeds the maximum context length", "code": 400},
+            {
+                "message": "Input length (9000 tokens) exceeds the maximum context length",
+                "code": 400,
+            },
             ContextLengthError,
             400,
         ),
@@ -351,7 +354,11 @@ LLAMA_OVERFLOW = {
         ({"message": "who?", "type": "authentication_error"}, AuthenticationError, 401),
         ({"message": "Invalid API key"}, AuthenticationError, 401),
         ({"message": "no", "type": "invalid_request_error"}, BadRequestError, 400),
-        ({"message": "engine died", "type": "internal_error", "code": 500}, InternalServerError, 500),
+        (
+            {"message": "engine died", "type": "internal_error", "code": 500},
+            InternalServerError,
+            500,
+        ),
     ],
 )
 def test_an_error_event_is_classified_as_its_status_would_be(
@@ -360,8 +367,8 @@ def test_an_error_event_is_classified_as_its_status_would_be(
     for before in ([ROLE], [ROLE, chunk("Hi")]):
         with pytest.raises(cls) as info:
             read([*before, event({"error": error}), DONE])
+        assert type(info.value) is cls
         exc: Any = info.value
-        assert type(exc) is cls
         assert exc.status_code == status
         assert exc.text == ("Hi" if len(before) == 2 else "")
         assert error["message"] in str(exc)
@@ -702,3 +709,125 @@ def test_a_stop_string_complete_in_the_held_text_at_the_end() -> None:
     # "\na" may still become "\naa": held; the body ends, and "a" is a stop string too.
     _texts, reply = read([ROLE, chunk("x\na"), chunk(None, "length")], stop=("a", "\naa"))
     assert (reply.text, reply.finish_reason) == ("x\n", "stop")
+
+
+# --- what each server sends, tolerated without losing anything (issue 12) ----------
+
+TOLERATED = {
+    # vLLM (vllm-project/vllm#35705): the reason on the last content chunk
+    "vllm-finish-on-content": ([ROLE, chunk("Hel"), chunk("lo", "stop"), DONE], "stop", None),
+    # ollama (ollama/ollama#4357): "" for none, and the role in every delta
+    "ollama-empty-finish": (
+        [
+            event(
+                {
+                    "choices": [
+                        {"delta": {"role": "assistant", "content": "Hel"}, "finish_reason": ""}
+                    ]
+                }
+            ),
+            event(
+                {
+                    "choices": [
+                        {"delta": {"role": "assistant", "content": "lo"}, "finish_reason": ""}
+                    ]
+                }
+            ),
+            event(
+                {
+                    "choices": [
+                        {"delta": {"role": "assistant", "content": ""}, "finish_reason": "stop"}
+                    ]
+                }
+            ),
+            DONE,
+        ],
+        "stop",
+        None,
+    ),
+    # llama.cpp's server: usage after the finish chunk, before [DONE]
+    "llama-server-usage-after-finish": (
+        [
+            ROLE,
+            chunk("Hello"),
+            chunk(None, "stop"),
+            event({"choices": [], "usage": {"total_tokens": 9}}),
+            DONE,
+        ],
+        "stop",
+        {"total_tokens": 9},
+    ),
+    # vLLM and ollama with include_usage: a choices: [] chunk
+    "usage-in-empty-choices": (
+        [ROLE, chunk("Hello", "stop"), event({"choices": [], "usage": {"total_tokens": 3}}), DONE],
+        "stop",
+        {"total_tokens": 3},
+    ),
+    # seen across servers: delta null, data null, empty deltas, logprobs null
+    "nulls-and-empties": (
+        [
+            ROLE,
+            event({"choices": [{"delta": None}]}),
+            b"data: null\n\n",
+            chunk(""),
+            chunk("Hel", logprobs=None),
+            event(
+                {"choices": [{"delta": {"content": "lo"}, "logprobs": None, "finish_reason": None}]}
+            ),
+            chunk(None, "length"),
+            DONE,
+        ],
+        "length",
+        None,
+    ),
+    # llama-cpp-python's interrupted stream: [DONE] after text, no finish chunk
+    "done-without-finish-after-text": ([ROLE, chunk("Hello"), DONE], None, None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TOLERATED))
+def test_what_servers_send_is_tolerated(name: str) -> None:
+    chunks, finish, usage = TOLERATED[name]
+    texts, reply = read(chunks)
+    assert "".join(texts) == reply.text == "Hello"
+    assert reply.complete
+    assert reply.finish_reason == finish
+    assert reply.usage == usage
+
+
+@pytest.mark.parametrize("field", ["reasoning_content", "reasoning"])
+def test_reasoning_deltas_are_kept_apart_from_the_text(field: str) -> None:
+    thinking = [event({"choices": [{"delta": {field: part}}]}) for part in ("Let me ", "think.")]
+    mixed = event({"choices": [{"delta": {"role": "assistant", field: " Yes.", "content": "Hi"}}]})
+    texts, reply = read([ROLE, *thinking, mixed, chunk("!", "stop"), DONE])
+    assert "".join(texts) == reply.text == "Hi!"
+    assert reply.reasoning == "Let me think. Yes."
+
+
+def test_reasoning_only_is_no_text_for_the_done_check_but_kept() -> None:
+    thought = event({"choices": [{"delta": {"reasoning": "hmm"}}]})
+    with pytest.raises(StreamInterruptedError, match="no text and no finish_reason"):
+        read([ROLE, thought, DONE])
+
+
+def test_an_empty_body_is_flagged_empty_not_a_reply() -> None:
+    reply = EventReply()
+    with pytest.raises(StreamInterruptedError, match="empty stream"):
+        list(reply.texts([b": ping - 2026-12-02\n\n"]))
+    assert reply.empty
+    other = EventReply()
+    with pytest.raises(StreamInterruptedError, match="neither data: \\[DONE\\]"):
+        list(other.texts([ROLE]))
+    assert not other.empty
+
+
+def test_the_probe_is_the_same_request_unstreamed_with_one_token() -> None:
+    spec = OPENAI.chat_request(
+        config(), [user("Hi")], check_params({"max_tokens": 50, "stop": ["x"]})
+    )
+    probe = OPENAI.probe(spec)
+    assert probe is not None
+    assert AURA.probe(spec) is None
+    sent, asked = json.loads(spec.content), json.loads(probe.content)
+    assert asked == {**sent, "stream": False, "max_tokens": 1}
+    assert (probe.method, probe.url, probe.headers) == (spec.method, spec.url, spec.headers)
