@@ -200,6 +200,11 @@ def _parser() -> argparse.ArgumentParser:
         help="end the reply before TEXT (repeatable; openai dialect)",
     )
     chat.add_argument("--model", default="openchat_3.6", help="model id (default openchat_3.6)")
+    chat.add_argument(
+        "--reasoning",
+        action="store_true",
+        help="show a reasoning model's reasoning, dimmed, before its answer (openai dialect)",
+    )
     server_options(chat)
 
     models = commands.add_parser(
@@ -359,6 +364,7 @@ def _chat(
             err=err,
             spinner=spinner,
             intro=intro,
+            reasoning=args.reasoning,
         )
         return chat.run()
     # One message: the prompt, then what was piped in after a blank line (as `llm` does).
@@ -369,7 +375,9 @@ def _chat(
     if not parts:
         raise UsageError("nothing to send: give a PROMPT, or input to read")
     conversation.ask("\n\n".join(parts))
-    _, mark = stream_reply(client, conversation.messages, params(conversation), out, spinner)
+    _, mark = stream_reply(
+        client, conversation.messages, params(conversation), out, spinner, reasoning=args.reasoning
+    )
     if mark == "stopped":
         out.end_line()
         return EXIT_INTERRUPTED

@@ -151,3 +151,34 @@ def test_enable_sys_prompt_needs_the_openai_dialect() -> None:
     result = aura("serve", "--enable-sys-prompt", "--port", "0")
     assert result.returncode == 2
     assert "--enable-sys-prompt is OpenChat's flag" in result.stderr
+
+
+REASONING_SSE = b"".join(
+    b"data: " + part + b"\n\n"
+    for part in (
+        b'{"choices":[{"index":0,"delta":{"role":"assistant"}}]}',
+        b'{"choices":[{"index":0,"delta":{"reasoning_content":"The user greets. "}}]}',
+        b'{"choices":[{"index":0,"delta":{"reasoning_content":"Greet back.\\u001b[31m"}}]}',
+        b'{"choices":[{"index":0,"delta":{"content":"Hello!"}}]}',
+        b'{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}',
+        b"[DONE]",
+    )
+)
+
+
+@pytest.mark.parametrize("asked", [True, False])
+def test_reasoning_is_shown_only_when_asked(asked: bool) -> None:
+    from tests._hostile import Peer, chunked, head, hostile
+
+    def script(peer: Peer) -> None:
+        peer.send(head(headers={"Content-Type": "text/event-stream"}) + chunked(REASONING_SSE))
+
+    with hostile(script) as server:
+        flag = ["--reasoning"] if asked else []
+        result = aura("chat", "--dialect", "openai", "--base-url", server.base_url, *flag, "hi")
+    assert result.returncode == 0, result.stderr
+    if asked:  # before the answer, on lines of its own; the server's escape made harmless
+        assert result.stdout == "The user greets. Greet back.\\x1b[31m\n\nHello!\n"
+    else:
+        assert result.stdout == "Hello!\n"
+    assert "\x1b" not in result.stdout

@@ -67,8 +67,13 @@ def stream_reply(
     params: ChatParams,
     out: Output,
     spinner: Spinner,
+    *,
+    reasoning: bool = False,
 ) -> tuple[str, str | None]:
     """Stream one reply to ``out``: its text, and a mark when it did not end normally.
+
+    ``reasoning``: a reasoning model's reasoning is shown too, dimmed, before the
+    text it came before (it arrives before the answer; the spinner turns meanwhile).
 
     The mark is ``"stopped"`` (Ctrl-C, before the first chunk or during the
     reply: what arrived is kept), ``"length"`` (``max_tokens`` reached),
@@ -78,16 +83,22 @@ def stream_reply(
     """
     stream = client.stream(messages, **params)
     spinner.start()
+    thought = 0  # how much of the reasoning is shown
     try:
         with stream:  # entering sends the request
             for chunk in stream:
                 if chunk:
                     spinner.stop()
+                if reasoning and len(stream.reasoning) > thought:
+                    thought = _think(out, stream.reasoning, thought)
                 out.write(shown(chunk))
     except KeyboardInterrupt:
         return stream.text, "stopped"
     finally:
         spinner.stop()
+        if reasoning and len(stream.reasoning) > thought:  # reasoning after the text, or alone
+            out.end_line()
+            _think(out, stream.reasoning, thought)
     out.write("\n")
     if client.dialect == "aura":
         return stream.text, None
@@ -95,6 +106,13 @@ def stream_reply(
         return stream.text, "stop"
     reason = stream.finish_reason
     return stream.text, ("incomplete" if reason is None else None if reason == "stop" else reason)
+
+
+def _think(out: Output, reasoning: str, shown_so_far: int) -> int:
+    """Show the reasoning not shown yet, dimmed, on lines of its own."""
+    out.end_line()
+    out.write(out.style.dim(shown(reasoning[shown_so_far:]).strip("\n")) + "\n\n")
+    return len(reasoning)
 
 
 class Chat:
@@ -111,8 +129,10 @@ class Chat:
         err: TextIO,
         spinner: Spinner,
         intro: str = "",
+        reasoning: bool = False,
     ) -> None:
         self.intro = intro
+        self.reasoning = reasoning
         self.client = client
         self.conversation = conversation
         self._params = params
@@ -229,6 +249,7 @@ class Chat:
                 self._params(conversation),
                 out,
                 self.spinner,
+                reasoning=self.reasoning,
             )
         except StreamInterruptedError as exc:
             if not exc.text:
