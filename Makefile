@@ -14,7 +14,7 @@ empty :=
 space := $(empty) $(empty)
 PYENV_BINS := $(subst $(space),:,$(wildcard $(PYENV_ROOT)/versions/3.*/bin))
 
-.PHONY: test demo bench lint typecheck pytest pytest-matrix install clean $(addprefix nox-,$(PYTHONS))
+.PHONY: test test-peers demo bench lint typecheck pytest pytest-matrix install clean $(addprefix nox-,$(PYTHONS))
 
 test: install lint typecheck pytest-matrix
 
@@ -79,5 +79,21 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks
 
+# The openai dialect against a real llama-cpp-python server (tests/peers): the server
+# in its own venv, the suite in the SDK's. The first install builds llama.cpp from
+# source (about 4 to 14 minutes on 2 cores); pip's wheel cache makes later ones take
+# seconds. A peer that cannot be built stops here, loudly; its tests never skip.
+PEERS := .venv-peers
+PEERS_STAMP := $(PEERS)/.installed
+
+$(PEERS_STAMP): tests/peers/requirements.txt
+	$(PYTHON) -m venv $(PEERS)
+	CMAKE_BUILD_PARALLEL_LEVEL=2 $(PEERS)/bin/python -m pip install --disable-pip-version-check \
+		--progress-bar off -r tests/peers/requirements.txt
+	touch $(PEERS_STAMP)
+
+test-peers: install $(PEERS_STAMP)
+	AURA_PEER_PYTHON=$(abspath $(PEERS))/bin/python $(BIN)/python -m pytest -p no:cacheprovider tests/peers
+
 clean:
-	rm -rf $(VENV) $(DEMO) .nox .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO) $(PEERS) .nox .mypy_cache .pytest_cache .ruff_cache

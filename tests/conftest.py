@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import pytest
@@ -7,6 +8,9 @@ import pytest
 from aura_sdk import DialectName
 from aura_sdk.server import AuraServer, Fault
 from tests._terminal import terminal  # noqa: F401  (the fixture, for the pty tests)
+
+# The peer suite needs a real server's environment: `make test-peers` names it.
+collect_ignore = [] if os.environ.get("AURA_PEER_PYTHON") else ["peers"]
 
 
 @pytest.fixture(params=["asyncio", "trio"])
