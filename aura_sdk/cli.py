@@ -241,6 +241,14 @@ def _parser() -> argparse.ArgumentParser:
         help="openai dialect: keep the system message, as OpenChat's server started with "
         "this flag does (by default it drops it, as OpenChat's does)",
     )
+    serve.add_argument(
+        "--flavor",
+        default=None,
+        metavar="NAME",
+        help="openai dialect: the server to play, quirks and all: openchat (OpenChat's own, "
+        "the default), vllm, ollama, llama-cpp-python, llama-server (llama.cpp's), lmstudio "
+        "or sglang",
+    )
     return parser
 
 
@@ -423,13 +431,19 @@ def _serve(args: argparse.Namespace, err: TextIO) -> int:
     dialect = resolve_dialect(args.dialect, os.environ).name
     if args.enable_sys_prompt and dialect != "openai":
         raise _UsageError("--enable-sys-prompt is OpenChat's flag: only with --dialect openai")
-    server = AuraServer(
-        host=args.host,
-        port=args.port,
-        pace=args.pace,
-        dialect=dialect,
-        enable_sys_prompt=args.enable_sys_prompt,
-    )
+    if args.flavor is not None and dialect != "openai":
+        raise _UsageError("--flavor plays an OpenAI-compatible server: only with --dialect openai")
+    try:
+        server = AuraServer(
+            host=args.host,
+            port=args.port,
+            pace=args.pace,
+            dialect=dialect,
+            enable_sys_prompt=args.enable_sys_prompt,
+            flavor=args.flavor,
+        )
+    except ValueError as exc:  # a flavor it does not play
+        raise _UsageError(str(exc)) from None
     if not args.quiet:
         _log_requests(err)
     interrupted = False

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from .server import AuraServer
+    from .server import AuraServer, FlavorName
 
 __all__ = [
     "aura_base_url",
@@ -77,9 +77,19 @@ def aura_base_url(aura_server: AuraServer) -> str:
 
 
 @pytest.fixture
-def openai_server(aura_server_factory: Callable[..., AuraServer]) -> AuraServer:
-    """A running local server in the ``openai`` dialect (OpenChat's own server)."""
-    return aura_server_factory(dialect="openai")
+def flavor() -> FlavorName:
+    """The OpenAI-compatible server ``openai_server`` plays: ``"openchat"`` (OpenChat's
+    own) unless a test parametrizes it, ``@pytest.mark.parametrize("flavor",
+    ["vllm", "ollama", "llama-cpp-python"])``; every name is in
+    ``aura_sdk.server.FLAVORS``."""
+    return "openchat"
+
+
+@pytest.fixture
+def openai_server(aura_server_factory: Callable[..., AuraServer], flavor: FlavorName) -> AuraServer:
+    """A running local server in the ``openai`` dialect, playing ``flavor`` (OpenChat's
+    own server by default)."""
+    return aura_server_factory(dialect="openai", flavor=flavor)
 
 
 @pytest.fixture

@@ -123,7 +123,7 @@ def test_a_missing_v1_is_named(server: AuraServer) -> None:
     assert f"try base_url='{server.root_url}/v1'" in result.stderr
 
 
-@pytest.mark.parametrize("flag", [[], ["--enable-sys-prompt"]])
+@pytest.mark.parametrize("flag", [[], ["--enable-sys-prompt"], ["--flavor", "ollama"]])
 def test_serve_the_openai_dialect_then_chat_from_a_second_process(flag: list[str]) -> None:
     command = [sys.executable, "-m", "aura_sdk", "serve", "--dialect", "openai", "--port", "0"]
     with subprocess.Popen(
@@ -140,11 +140,24 @@ def test_serve_the_openai_dialect_then_chat_from_a_second_process(flag: list[str
             assert result.returncode == 0, result.stderr
             assert "You said: “far”" in result.stdout
             kept = "Your system prompt says: “S”" in result.stdout
-            assert kept == bool(flag)  # OpenChat's server drops it unless told not to
+            assert kept == bool(flag)  # OpenChat's server drops it unless told; ollama keeps it
             serve.send_signal(signal.SIGINT)
             assert serve.wait(timeout=TIMEOUT) == 130
         finally:
             serve.kill()
+
+
+def test_serve_flavor_needs_the_openai_dialect_and_a_known_name() -> None:
+    from aura_sdk.server import FLAVORS
+
+    result = aura("serve", "--flavor", "vllm")
+    assert result.returncode == 2
+    assert "--flavor plays an OpenAI-compatible server: only with --dialect openai" in result.stderr
+    result = aura("serve", "--dialect", "openai", "--flavor", "tgi")
+    assert result.returncode == 2
+    assert "flavor must be one of" in result.stderr
+    helped = aura("serve", "--help").stdout
+    assert all(name in helped for name in FLAVORS)
 
 
 def test_enable_sys_prompt_needs_the_openai_dialect() -> None:

@@ -83,6 +83,21 @@ def readme_block_6() -> None:
 
 
 def readme_block_7() -> None:
+    import pytest
+
+    from aura_sdk import AuraClient, ContextLengthError, user
+    from aura_sdk.server import AuraServer
+
+
+    def test_llama_cpp_python_overflow_is_an_error_not_an_empty_reply() -> None:
+        with AuraServer(dialect="openai", flavor="llama-cpp-python", context=64) as server:
+            with AuraClient(base_url=server.base_url, dialect="openai", max_retries=0) as client:
+                with pytest.raises(ContextLengthError, match="maximum context length is 64"):
+                    client.chat([user("word " * 200)])
+                assert client.chat([user("Hi")])  # the dead connection costs nothing
+
+
+def readme_block_8() -> None:
     from aura_sdk import AuraClient, StreamInterruptedError, user
     from aura_sdk.server import AuraServer, Fault
 
@@ -96,7 +111,7 @@ def readme_block_7() -> None:
         print(server.requests[-1].json())  # every request is recorded (body and headers)
 
 
-def readme_block_8() -> None:
+def readme_block_9() -> None:
     import pytest
 
     from aura_sdk import AuraClient, RateLimitError, user
@@ -111,7 +126,7 @@ def readme_block_8() -> None:
         assert aura_server.requests[0].json()["messages"] == [user("hi")]
 
 
-def readme_block_9() -> None:
+def readme_block_10() -> None:
     import asyncio
 
     from aura_sdk.compat import Aura

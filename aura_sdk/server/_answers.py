@@ -101,6 +101,11 @@ class Streamed:
     reason: str = ""
     drop_at: int | None = None
     stall_at: int | None = None
+    keepalive: tuple[float, bytes] | None = None
+    """While stalled: this comment every so many seconds (a server's keep-alive)."""
+    dead_after: bool = False
+    """After the body, the connection looks alive but the next request on it is
+    taken and closed unanswered (llama-cpp-python after its empty ``200``)."""
 
 
 Answer: TypeAlias = Union[Whole, Streamed]
@@ -115,6 +120,10 @@ class Settings:
     api_keys: frozenset[str] | None
     responder: LocalResponder = field(default_factory=LocalResponder)
     enable_sys_prompt: bool = False
+    context: int | None = None
+    """The context in tokens, if not the flavor's (openai dialect)."""
+    reasoning: str | None = None
+    """Reasoning to send before each streamed reply (openai dialect)."""
 
 
 class Dialect(Protocol):

@@ -21,11 +21,12 @@ import math
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, TypeVar
 
 from ._answers import Answer, RecordedRequest, Route, Settings, Streamed, Whole, phrase
 from ._faults import Fault
+from ._flavors import FLAVORS, Flavor
 from ._protocol import _tokens
 from ._responder import sized_reply, split_inside_character, to_utf8
 
@@ -54,6 +55,8 @@ _GREEDY = 1e-5  # vLLM's _SAMPLING_EPS: below it, temperature means greedy sampl
 MAX_N = 128
 """The most choices the emulator builds (vLLM has no limit; a huge ``n`` is a 400 here)."""
 _T = TypeVar("_T")
+_A = TypeVar("_A", Whole, Streamed)
+OPENCHAT = FLAVORS["openchat"]
 
 
 def _dumps(value: object) -> str:
@@ -64,6 +67,11 @@ def _dumps(value: object) -> str:
 
 def _json(status: int, value: object, headers: tuple[tuple[str, str], ...] = ()) -> Whole:
     return Whole(status, _dumps(value), _JSON, phrase(status), headers)
+
+
+def _ascii_dumps(value: object) -> str:
+    # llama-cpp-python's ``json.dumps``: ASCII-escaped, ", " and ": " separators.
+    return json.dumps(value)
 
 
 def _flat_error(message: str) -> dict[str, Any]:
@@ -414,29 +422,72 @@ def _now() -> int:
     return int(time.time())
 
 
-def _stream(request: ChatRequest, reply: _Reply, fault: Fault) -> Streamed:
-    """The SSE stream: role chunk, content deltas, finish chunk, ``[DONE]``."""
-    ident, model, n = f"cmpl-{uuid.uuid4().hex}", request.model, request.n or 1
+_NO_FINISH: Any = object()
 
-    def chunk(index: int, delta: dict[str, str], finish: str | None = None) -> bytes:
-        choice = {"index": index, "delta": delta, "finish_reason": finish}
-        return sse_event({"id": ident, "model": model, "choices": [choice]})
 
-    pieces = [chunk(i, {"role": "assistant"}) for i in range(n)]
+def _stream(
+    request: ChatRequest,
+    reply: _Reply,
+    fault: Fault,
+    flavor: Flavor = OPENCHAT,
+    *,
+    usage: dict[str, int] | None = None,
+    reasoning: str | None = None,
+) -> Streamed:
+    """The SSE stream: role chunk, reasoning, content deltas, finish, usage, ``[DONE]``,
+    framed as ``flavor``'s server frames them. ``usage``: the usage chunk to send
+    (the flavor's habit and the request decide)."""
+    ident, model, n = f"{flavor.id_prefix}{uuid.uuid4().hex}", request.model, request.n or 1
+    created = _now()
+    openchat = flavor.name == "openchat"
+    dumps = _ascii_dumps if flavor.ascii else _dumps
+
+    def event(obj: dict[str, Any]) -> bytes:
+        return to_utf8(f"data: {dumps(obj)}\n\n")
+
+    def head() -> dict[str, Any]:
+        if not flavor.chunk_object:
+            return {"id": ident, "model": model}
+        return {"id": ident, "object": "chat.completion.chunk", "created": created, "model": model}
+
+    def chunk(index: int, delta: dict[str, str], finish: str | None = _NO_FINISH) -> bytes:
+        choice: dict[str, Any] = {"index": index, "delta": delta}
+        if flavor.logprobs:
+            choice["logprobs"] = None
+        choice["finish_reason"] = flavor.no_finish if finish is _NO_FINISH else finish
+        return event({**head(), "choices": [choice]})
+
+    role = {"role": "assistant"}
+    pieces = [chunk(i, dict(role)) for i in range(n)]
     pauses = [0.0] * n
-    ends = [n]  # ends[k]: where the pieces stand once k content deltas are out
+    for thought in [] if reasoning is None else _batches(reasoning, 1):
+        pieces.extend(chunk(i, {flavor.reasoning_field: thought[0]}) for i in range(n))
+        pauses.extend([0.0] * n)
+    ends = [len(pieces)]  # ends[k]: where the pieces stand once k content deltas are out
     deltas = reply.deltas
     if fault.error_event is not None:
         deltas = deltas[: fault.error_after]
-    for content, pause in deltas:
+    finish = reply.finish_reason if fault.error_event is None else None
+    inline = flavor.finish_on_last_content and finish is not None and bool(deltas)
+    for number, (content, pause) in enumerate(deltas, 1):
+        delta = {**role, "content": content} if flavor.role_in_every_delta else {"content": content}
+        last = inline and number == len(deltas)
         for i in range(n):
-            pieces.append(chunk(i, {"content": content}))
+            pieces.append(chunk(i, delta, finish) if last else chunk(i, delta))
             pauses.append(pause if i == 0 else 0.0)
         ends.append(len(pieces))
-    if fault.error_event is None and reply.finish_reason is not None:
-        # The finish in its own chunk, with empty content.
-        pieces.extend(chunk(i, {"content": ""}, reply.finish_reason) for i in range(n))
+    if finish is not None and not inline:
+        # The finish in its own chunk: empty content (OpenChat), an empty delta (the rest).
+        delta = (
+            {"content": ""}
+            if openchat
+            else ({**role, "content": ""} if flavor.role_in_every_delta else {})
+        )
+        pieces.extend(chunk(i, delta, finish) for i in range(n))
         pauses.extend([0.0] * n)
+    if usage is not None and fault.error_event is None:
+        pieces.append(event({**head(), "choices": [], "usage": usage}))
+        pauses.append(0.0)
     if fault.error_event is not None:
         pieces.append(to_utf8(f'data: {{"error": {fault.error_event}}}\n\n'))
         pauses.append(0.0)
@@ -450,6 +501,7 @@ def _stream(request: ChatRequest, reply: _Reply, fault: Fault) -> Streamed:
     def at(count: int | None) -> int | None:
         return None if count is None else ends[min(count, len(ends) - 1)]
 
+    keepalive = None if flavor.keepalive is None else (flavor.keepalive, flavor.keepalive_comment)
     return Streamed(
         writes,
         pauses,
@@ -457,6 +509,7 @@ def _stream(request: ChatRequest, reply: _Reply, fault: Fault) -> Streamed:
         "OK",
         drop_at=at(fault.drop_after),
         stall_at=at(fault.stall_after),
+        keepalive=keepalive,
     )
 
 
@@ -510,19 +563,33 @@ _ROUTES = {"/v1/chat/completions": ("POST", "chat"), "/v1/models": ("GET", "mode
 
 
 class OpenAIDialect:
-    """OpenChat's OpenAI-compatible server: ``/v1/chat/completions`` and ``/v1/models``."""
+    """An OpenAI-compatible server: ``/v1/chat/completions`` and ``/v1/models``.
+
+    OpenChat's own by default; ``flavor`` plays another (``_flavors``).
+    """
 
     prefix = "/v1"
 
+    def __init__(self, flavor: Flavor = OPENCHAT) -> None:
+        self.flavor = flavor
+
     def route(self, request: RecordedRequest, path: str, settings: Settings) -> Route:
         if path not in _ROUTES:
-            return _json(404, {"detail": "Not Found"})
+            return self._head(_json(404, {"detail": "Not Found"}))
         method, route = _ROUTES[path]
         if request.method != method:  # Starlette's router, before any dependency
             return _json(405, {"detail": "Method Not Allowed"}, (("allow", method),))
         if settings.api_keys and _bearer(request.headers) not in settings.api_keys:
-            return _UNAUTHORIZED  # check_api_key: a FastAPI dependency of both routes
+            if self.flavor is OPENCHAT:
+                return _UNAUTHORIZED  # check_api_key: a FastAPI dependency of both routes
+            return self._head(_json(*self.flavor.unauthorized()))
         return "chat" if route == "chat" else "models"
+
+    def _head(self, answer: _A) -> _A:
+        """``answer`` with the flavor's ``x-request-id``, if it sends one."""
+        if not self.flavor.request_id or answer is _INTERNAL:
+            return answer
+        return replace(answer, headers=(*answer.headers, ("x-request-id", uuid.uuid4().hex)))
 
     def models(self, request: RecordedRequest, settings: Settings) -> Whole:
         created = _now()
@@ -538,7 +605,7 @@ class OpenAIDialect:
             }
             for model in settings.models
         ]
-        return _json(200, {"object": "list", "data": cards})
+        return self._head(_json(200, {"object": "list", "data": cards}))
 
     def check_fault(self, fault: Fault) -> None:
         """Every ``Fault`` field has a meaning here."""
@@ -555,29 +622,97 @@ class OpenAIDialect:
         return Whole(500, message, _TEXT, "Internal Server Error")
 
     def chat(self, request: RecordedRequest, fault: Fault, settings: Settings) -> Answer:
+        answer = self._chat(request, fault, settings)
+        if isinstance(answer, Whole):
+            return self._head(answer)
+        return self._head(answer)
+
+    def _chat(self, request: RecordedRequest, fault: Fault, settings: Settings) -> Answer:
         if fault.sse is not None:
             return _sse_fault(fault, fault.sse)
         chat = parse_request(request.body)
         if chat is None:
             return _INTERNAL
-        if chat.model not in settings.models:
-            return _error(404, f"The model `{chat.model}` does not exist.")
+        flavor = self.flavor
+        if chat.model not in settings.models and flavor.name != "llama-cpp-python":
+            # llama-cpp-python serves any model id with the model it loaded.
+            message = f"The model `{chat.model}` does not exist."
+            kind = "invalid_request_error" if flavor is OPENCHAT else "not_found_error"
+            return _json(404, flavor.error(404, message, kind))
         if chat.logit_bias:
             return _error(400, "logit_bias is not currently supported")
-        conversation = _conversation(chat, settings.enable_sys_prompt)
+        conversation = _conversation(chat, settings.enable_sys_prompt or flavor.system_kept)
         if conversation is None:
             return _INTERNAL
         ids = _token_ids(conversation)
-        if chat.max_tokens is not None and len(ids) + chat.max_tokens > CONTEXT:
-            return _overflow(ids, chat.max_tokens)
-        max_tokens = CONTEXT - len(ids) if chat.max_tokens is None else chat.max_tokens
+        if flavor is OPENCHAT:
+            if chat.max_tokens is not None and len(ids) + chat.max_tokens > CONTEXT:
+                return _overflow(ids, chat.max_tokens)
+            max_tokens = CONTEXT - len(ids) if chat.max_tokens is None else chat.max_tokens
+        else:
+            context = settings.context or flavor.context
+            over = _over(flavor, len(ids), chat.max_tokens, context)
+            if over is not None:
+                return self._overflowed(chat, len(ids), over, context)
+            left = max(context - len(ids), 1)  # ollama: a prompt cut to fit, silently
+            max_tokens = left if chat.max_tokens is None else min(chat.max_tokens, left)
         failure = _sampling_error(chat, max_tokens)
         if failure is not None:
             return failure
         reply = _reply(chat, conversation, max_tokens, fault, settings)
         if not chat.stream:
             return _completion(chat, reply, len(ids), fault)
-        return _stream(chat, reply, fault)
+        usage = None
+        if flavor.usage == "after-finish" or (flavor.usage == "asked" and _asks_usage(request)):
+            completion = reply.completion_tokens
+            usage = {
+                "prompt_tokens": len(ids),
+                "completion_tokens": completion,
+                "total_tokens": len(ids) + completion,
+            }
+        return _stream(chat, reply, fault, flavor, usage=usage, reasoning=settings.reasoning)
+
+    def _overflowed(self, chat: ChatRequest, prompt: int, requested: int, context: int) -> Answer:
+        """A prompt over the context, answered as the flavor's server answers it."""
+        flavor = replace(self.flavor, context=context)
+        error = flavor.overflow_error(prompt, requested)
+        kind = flavor.overflow
+        if not chat.stream or kind == "status":
+            message = str(error.get("message", ""))
+            if flavor.name in ("llama-cpp-python", "llama-server"):
+                return _json(400, {"error": error})
+            return _json(400, flavor.error(400, message))
+        head = (("content-type", _EVENT_STREAM),)
+        if kind == "empty":  # a head, an empty body, and a connection about to die
+            return Streamed([], [], head, "OK", dead_after=True)
+        if kind == "no-deltas":
+            empty = _Reply([], None, 0)
+            return _stream(chat, empty, Fault(finish_reason=None), flavor)
+        return Streamed([(to_utf8(f"data: {_dumps({'error': error})}\n\n"),)], [0.0], head, "OK")
+
+
+def _over(flavor: Flavor, prompt: int, max_tokens: int | None, context: int) -> int | None:
+    """The tokens asked for when they pass ``context`` (None: the prompt fits).
+
+    vLLM counts ``max_tokens`` too; the others only the prompt (llama-cpp-python
+    lowers ``max_tokens`` to what is left, silently); ollama truncates instead.
+    """
+    if flavor.overflow == "truncate":
+        return None
+    requested = prompt + (max_tokens or 0)
+    if flavor.overflow == "status":
+        return requested if requested > context else None
+    return requested if prompt >= context else None
+
+
+def _asks_usage(request: RecordedRequest) -> bool:
+    """``stream_options.include_usage`` in the request's body."""
+    try:
+        body = json.loads(request.body)
+    except (ValueError, RecursionError):
+        return False
+    options = body.get("stream_options") if isinstance(body, dict) else None
+    return isinstance(options, dict) and options.get("include_usage") is True
 
 
 def _permission(created: int) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Collection, Iterable
 from contextlib import AbstractContextManager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -32,6 +32,7 @@ from .._models import KNOWN_MODELS
 from ._answers import Dialect, RecordedRequest, Settings, Whole, phrase
 from ._aura import AuraDialect
 from ._faults import FAULT_HEADER, Fault, is_safe_reason
+from ._flavors import FLAVORS, Flavor, FlavorName
 from ._openai import DEFAULT_OPENAI_MODELS, OpenAIDialect
 from ._protocol import Failure
 from ._responder import LocalResponder, to_utf8
@@ -80,6 +81,40 @@ class _Stats:
 
     def __post_init__(self) -> None:
         self.requests = deque(maxlen=self.max_recorded)
+
+
+def _check_flavor(
+    dialect: object, flavor: object, context: object, reasoning: object, keepalive: object
+) -> Flavor | None:
+    """The flavor to play (None: the dialect's own), its settings checked."""
+    if flavor is None:
+        if context is not None or reasoning is not None or keepalive is not None:
+            if dialect != "openai":
+                raise ValueError("context, reasoning and keepalive are for dialect='openai'")
+            flavor = "openchat"
+        else:
+            return None
+    if dialect != "openai":
+        raise ValueError(
+            f"flavor is for dialect='openai' (an OpenAI-compatible server), got {dialect!r}"
+        )
+    if not isinstance(flavor, str) or flavor not in FLAVORS:
+        raise ValueError(f"flavor must be one of {sorted(FLAVORS)}, got {flavor!r}"[:300])
+    played = FLAVORS[flavor]
+    if context is not None:
+        if isinstance(context, bool) or not isinstance(context, int) or not 1 <= context <= 10**7:
+            raise ValueError(f"context must be an int from 1 to 10**7 tokens, got {context!r}")
+        if flavor == "openchat":
+            raise ValueError("context: OpenChat's is fixed (8192); pick another flavor")
+    if reasoning is not None and not isinstance(reasoning, str):
+        raise TypeError(f"reasoning must be a str, got {type(reasoning).__name__}")
+    if keepalive is not None:
+        if isinstance(keepalive, bool) or not isinstance(keepalive, (int, float)):
+            raise TypeError(f"keepalive must be seconds, got {type(keepalive).__name__}")
+        if not 0 < keepalive <= 3600:
+            raise ValueError(f"keepalive must be from 0 to 3600 seconds, got {keepalive!r}")
+        played = replace(played, keepalive=float(keepalive))
+    return played
 
 
 def _check_settings(host: object, port: object, pace: object, fault: object) -> None:
@@ -159,12 +194,30 @@ class AuraServer:
         max_recorded: how many requests ``requests`` keeps (the newest).
         dialect: ``"aura"`` (openchat-ui) or ``"openai"`` (OpenChat's own server).
         enable_sys_prompt: OpenChat's ``--enable-sys-prompt`` (openai dialect only).
+        flavor: the OpenAI-compatible server it plays (openai dialect only):
+            ``"openchat"`` (the default), ``"vllm"``, ``"ollama"``,
+            ``"llama-cpp-python"``, ``"llama-server"`` (llama.cpp's own),
+            ``"lmstudio"`` or ``"sglang"``: each one's framing, error shapes,
+            overflow, usage, keep-alives and request ids (see the README's table).
+        context: the context in tokens, for a flavor other than ``openchat``
+            (default: the flavor's; a small one makes an overflow cheap).
+        reasoning: text sent as reasoning deltas before each streamed reply, under
+            the flavor's field (``reasoning_content`` or ``reasoning``).
+        keepalive: seconds between the flavor's keep-alive comments while a reply
+            stalls (default: the flavor's, 15 s for llama-cpp-python; ``None``
+            with no flavor default: none).
     """
 
     dialect: DialectName
     """The wire dialect it speaks: ``"aura"`` or ``"openai"``."""
     enable_sys_prompt: bool
     """OpenChat's ``--enable-sys-prompt``: system messages reach the model (openai dialect)."""
+    flavor: FlavorName | None
+    """The OpenAI-compatible server it plays (``None``: the aura dialect, or OpenChat's own)."""
+    context: int | None
+    """Its context in tokens, if set (else the flavor's)."""
+    reasoning: str | None
+    """Reasoning sent before each streamed reply, if set."""
     host: str
     """The address it listens on."""
     port: int
@@ -192,6 +245,10 @@ class AuraServer:
         max_recorded: int = DEFAULT_MAX_RECORDED,
         dialect: DialectName = "aura",
         enable_sys_prompt: bool = False,
+        flavor: FlavorName | None = None,
+        context: int | None = None,
+        reasoning: str | None = None,
+        keepalive: float | None = None,
     ) -> None:
         count: object = max_recorded
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
@@ -204,9 +261,13 @@ class AuraServer:
             raise TypeError("enable_sys_prompt must be true or false")
         if enable_sys_prompt and dialect != "openai":
             raise ValueError("enable_sys_prompt is OpenChat's flag: only for dialect='openai'")
+        played = _check_flavor(dialect, flavor, context, reasoning, keepalive)
         self.dialect = dialect
-        self._dialect = DIALECTS[dialect]()
+        self.flavor = None if played is None else played.name
+        self._dialect = OpenAIDialect(played) if played is not None else DIALECTS[dialect]()
         self.enable_sys_prompt = enable_sys_prompt
+        self.context = context
+        self.reasoning = reasoning
         if fault is not None:
             self._dialect.check_fault(fault)
         self.host = host
@@ -227,7 +288,8 @@ class AuraServer:
     def __repr__(self) -> str:
         # Never its API keys: only the address, the dialect and whether it runs.
         state = "running" if self._listening else "stopped"
-        return f"<AuraServer dialect={self.dialect} {self.base_url} {state}>"
+        flavor = "" if self.flavor is None else f" flavor={self.flavor}"
+        return f"<AuraServer dialect={self.dialect}{flavor} {self.base_url} {state}>"
 
     # --- what tests use ------------------------------------------------------
 
@@ -432,7 +494,14 @@ class AuraServer:
         return conn.our_state is h11.DONE and conn.their_state is h11.DONE
 
     def _settings(self) -> Settings:
-        return Settings(self.models, self.api_keys, self.responder, self.enable_sys_prompt)
+        return Settings(
+            self.models,
+            self.api_keys,
+            self.responder,
+            self.enable_sys_prompt,
+            self.context,
+            self.reasoning,
+        )
 
     def _next_fault(self, recorded: RecordedRequest) -> Fault:
         header = recorded.headers.get(FAULT_HEADER)
@@ -477,7 +546,7 @@ class AuraServer:
             if index == answer.drop_at:
                 return False  # close with no terminating chunk
             if index == answer.stall_at:
-                await _wait_for_close(stream)
+                await _stall(stream, writer, answer.keepalive)
                 return False
             if answer.pauses[index]:
                 await anyio.sleep(answer.pauses[index])
@@ -486,13 +555,48 @@ class AuraServer:
         if answer.drop_at is not None and answer.drop_at >= len(pieces):
             return False
         if answer.stall_at is not None and answer.stall_at >= len(pieces):
-            await _wait_for_close(stream)
+            await _stall(stream, writer, answer.keepalive)
             return False
         await writer.end()
+        if answer.dead_after:
+            # Alive to the client's pool, dead to its next request (taken unanswered).
+            await _wait_for_data(stream)
+            return False
         return True
 
 
 h11_reason = phrase
+
+
+async def _stall(
+    stream: anyio.abc.SocketStream, writer: _Writer, keepalive: tuple[float, bytes] | None
+) -> None:
+    """Fall silent until the client goes away; with ``keepalive``, silent but for a
+    comment every so often (which keeps a client's read limit from ever firing)."""
+    if keepalive is None:
+        await _wait_for_close(stream)
+        return
+    every, comment = keepalive
+    async with anyio.create_task_group() as tasks:
+
+        async def ping() -> None:
+            try:
+                while True:
+                    await anyio.sleep(every)
+                    await writer.chunk(comment)
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
+                pass
+            tasks.cancel_scope.cancel()
+
+        tasks.start_soon(ping)
+        await _wait_for_close(stream)
+        tasks.cancel_scope.cancel()
+
+
+async def _wait_for_data(stream: anyio.abc.SocketStream) -> None:
+    """Until the client sends something (its next request) or goes away."""
+    with suppress(anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError):
+        await stream.receive()
 
 
 async def _wait_for_close(stream: anyio.abc.SocketStream) -> None:
