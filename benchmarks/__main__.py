@@ -74,6 +74,7 @@ class Sizes:
     import_runs: int
     events: int  # content deltas of the long OpenAI-dialect stream
     openai_repeats: int  # timed long streams per worker, OpenAI section
+    sequential: int  # sequential short streams per worker, OpenAI section
 
 
 FULL = Sizes(
@@ -86,6 +87,7 @@ FULL = Sizes(
     import_runs=9,
     events=5_000,
     openai_repeats=5,
+    sequential=300,
 )
 SMOKE = Sizes(
     chunks=500,
@@ -97,6 +99,7 @@ SMOKE = Sizes(
     import_runs=1,
     events=200,
     openai_repeats=1,
+    sequential=5,
 )
 SCENARIOS = ("throughput", "first_chunk", "concurrent", "imports", "openai")
 SHORT_DELTAS = 3  # content deltas of the short OpenAI-dialect stream (rawserver)
@@ -169,6 +172,7 @@ def run(sizes: Sizes, scenarios: tuple[str, ...] = SCENARIOS) -> dict[str, Any]:
         "concurrent": {},
         "openai_throughput": {},
         "openai_first_text": {},
+        "openai_sequential": {},
     }
     try:
         for round_ in range(sizes.rounds):
@@ -200,6 +204,11 @@ def run(sizes: Sizes, scenarios: tuple[str, ...] = SCENARIOS) -> dict[str, Any]:
                     raw["openai_first_text"].setdefault(contender, []).append(
                         worker("openai_first_text", contender, urls["sse-short"], params)
                     )
+                for contender in dialect if round_ % 2 == 0 else dialect[::-1]:
+                    params = {"repeats": sizes.sequential}
+                    raw["openai_sequential"].setdefault(contender, []).append(
+                        worker("openai_sequential", contender, urls["sse-seq"], params)
+                    )
     finally:
         assert server.stdin is not None
         server.stdin.close()
@@ -212,6 +221,7 @@ def run(sizes: Sizes, scenarios: tuple[str, ...] = SCENARIOS) -> dict[str, Any]:
         "concurrent": {},
         "openai_throughput": {},
         "openai_first_text": {},
+        "openai_sequential": {},
     }
     for contender, runs in raw["throughput"].items():
         seconds = statistics.median(r["seconds"] for r in runs)
@@ -253,6 +263,12 @@ def run(sizes: Sizes, scenarios: tuple[str, ...] = SCENARIOS) -> dict[str, Any]:
             "ms": statistics.median(r["seconds"] for r in runs) * 1000,
             "runs": sorted(r["seconds"] * 1000 for r in runs),
         }
+    for contender, runs in raw["openai_sequential"].items():
+        results["openai_sequential"][contender] = {
+            "streams_per_s": statistics.median(r["streams"] / r["seconds"] for r in runs),
+            "connections": max(r["connections"] for r in runs),
+            "streams": sizes.sequential,
+        }
     results["imports"] = (
         {m: import_time(m, sizes.import_runs) for m in IMPORTS} if "imports" in scenarios else {}
     )
@@ -284,10 +300,15 @@ def openai_ratios(results: dict[str, Any]) -> dict[str, dict[str, float]]:
     first text ms over ms (lower is better).
     """
     t, f = results["openai_throughput"], results["openai_first_text"]
+    q = results.get("openai_sequential", {})
     out: dict[str, dict[str, float]] = {}
     for prefix, against in (("peer", OPENAI_PEER), ("floor", OPENAI_FLOOR)):
         for contender, other in against.items():
             row = out.setdefault(contender, {})
+            if contender in q and other in q:
+                row[f"{prefix}_sequential"] = (
+                    q[contender]["streams_per_s"] / q[other]["streams_per_s"]
+                )
             if contender in t and other in t:
                 row[f"{prefix}_throughput"] = (
                     t[contender]["events_per_s"] / t[other]["events_per_s"]
@@ -492,6 +513,25 @@ def openai_report(results: dict[str, Any], dialect: dict[str, dict[str, float]])
             f"| {name} | {row['ms']:.3f} | {ratio(name, 'peer_first_text')} | "
             f"{ratio(name, 'floor_first_text')} |"
         )
+    q = results.get("openai_sequential", {})
+    if q:
+        count = next(iter(q.values()))["streams"]
+        lines += [
+            "",
+            f"### Sequential short streams ({count} one after another over one client, each read to its end)",
+            "",
+            "On loopback a new connection costs about 0.1 ms; over TLS to a remote server,",
+            "about 300 ms each (openai/openai-python#3440), so the connection count is the",
+            "number that matters there.",
+            "",
+            "| contender | streams/s | TCP connections | ratio to openai-python | ratio to raw httpx |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for name, row in q.items():
+            lines.append(
+                f"| {name} | {row['streams_per_s']:,.0f} | {row['connections']} | "
+                f"{ratio(name, 'peer_sequential')} | {ratio(name, 'floor_sequential')} |"
+            )
     return lines
 
 

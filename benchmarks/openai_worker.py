@@ -1,7 +1,7 @@
 """The OpenAI-dialect section: one measurement in a fresh process.
 
-Run by ``benchmarks.worker`` (scenarios ``openai_throughput`` and
-``openai_first_text``). Every contender reads the same SSE stream, from the
+Run by ``benchmarks.worker`` (scenarios ``openai_throughput``,
+``openai_first_text`` and ``openai_sequential``). Every contender reads the same SSE stream, from the
 raw server's ``sse-long`` or ``sse-short`` port, as text pieces:
 
 - ``aura-openai-*``: the SDK's ``dialect="openai"``, ``client.stream(...)``;
@@ -223,3 +223,116 @@ def first_text(contender: str, url: str, params: dict[str, Any]) -> dict[str, An
 
         anyio.run(main, backend=backend(contender))
     return {"seconds": statistics.median(samples), "size": size}
+
+
+def sequential(contender: str, url: str, params: dict[str, Any]) -> dict[str, Any]:
+    """``repeats`` short streams one after another over one client, each read to its
+    end: the seconds for all, and how many TCP connections they took (the raw
+    server's ``sse-seq`` names its connection in each reply's id)."""
+    repeats = params["repeats"]
+    ids: set[str] = set()
+    if contender in SYNC:
+        stream_id, close = _sync_ids(contender, url)
+        start = time.perf_counter()
+        for _ in range(repeats):
+            ids.add(stream_id())
+        seconds = time.perf_counter() - start
+        close()
+    else:
+        import anyio
+
+        seconds = 0.0
+
+        async def main() -> None:
+            nonlocal seconds
+            astream_id, aclose = _async_ids(contender, url)
+            start = time.perf_counter()
+            for _ in range(repeats):
+                ids.add(await astream_id())
+            seconds = time.perf_counter() - start
+            await aclose()
+
+        anyio.run(main, backend=backend(contender))
+    return {"seconds": seconds, "streams": repeats, "connections": len(ids)}
+
+
+def _sync_ids(contender: str, url: str) -> tuple[Callable[[], str], Callable[[], None]]:
+    if contender == "aura-openai-sync":
+        client = AuraClient(
+            base_url=url + "/v1", dialect="openai", api_key=KEY, model=MODEL, timeout=TIMEOUT
+        )
+
+        def aura() -> str:
+            stream = client.stream(HI)
+            with stream:
+                for _ in stream:
+                    pass
+            return stream.id or ""
+
+        return aura, client.close
+    if contender == "openai-sync":
+        from openai import OpenAI
+
+        oa = OpenAI(base_url=url + "/v1", api_key=KEY)
+
+        def openai() -> str:
+            stream = oa.chat.completions.create(
+                model=MODEL, messages=[{"role": "user", "content": "Hi"}], stream=True
+            )
+            ids = [chunk.id for chunk in stream]  # read to the end, as its users do
+            return ids[0]
+
+        return openai, oa.close
+    http = httpx.Client(timeout=60, limits=DEFAULT_LIMITS)
+
+    def raw() -> str:
+        with http.stream("POST", url + "/v1" + PATH, content=BODY, headers=HEADERS) as response:
+            body = response.read()
+        first = body.split(b"\n\n", 1)[0]
+        ident: str = json.loads(first[6:])["id"]
+        return ident
+
+    return raw, http.close
+
+
+def _async_ids(
+    contender: str, url: str
+) -> tuple[Callable[[], Awaitable[str]], Callable[[], Awaitable[None]]]:
+    if contender.startswith("aura-openai"):
+        client = AsyncAuraClient(
+            base_url=url + "/v1", dialect="openai", api_key=KEY, model=MODEL, timeout=TIMEOUT
+        )
+
+        async def aura() -> str:
+            stream = client.stream(HI)
+            async with stream:
+                async for _ in stream:
+                    pass
+            return stream.id or ""
+
+        return aura, client.aclose
+    if contender.startswith("openai"):
+        from openai import AsyncOpenAI
+
+        oa = AsyncOpenAI(base_url=url + "/v1", api_key=KEY)
+
+        async def openai() -> str:
+            stream = await oa.chat.completions.create(
+                model=MODEL, messages=[{"role": "user", "content": "Hi"}], stream=True
+            )
+            ids = [chunk.id async for chunk in stream]  # read to the end, as its users do
+            return ids[0]
+
+        return openai, oa.close
+    http = httpx.AsyncClient(timeout=60, limits=DEFAULT_LIMITS)
+
+    async def raw() -> str:
+        async with http.stream(
+            "POST", url + "/v1" + PATH, content=BODY, headers=HEADERS
+        ) as response:
+            body = await response.aread()
+        first = body.split(b"\n\n", 1)[0]
+        ident: str = json.loads(first[6:])["id"]
+        return ident
+
+    return raw, http.aclose

@@ -11,7 +11,9 @@ show it is not the bottleneck. One port per scenario:
 - ``sse-long`` and ``sse-short``: the OpenAI dialect as OpenChat's own server
   streams it (``openchat-protocol.md``): one ``data: {json}`` event per HTTP
   chunk, a role-only first chunk, content deltas of about 6 tokens, a finish
-  chunk with empty content, then ``data: [DONE]``; JSON not ASCII-escaped.
+  chunk with empty content, then ``data: [DONE]``; JSON not ASCII-escaped;
+- ``sse-seq``: the short stream, its id naming the TCP connection it came on
+  (``cmpl-conn-N``), so a client can count the connections it opened.
 """
 
 from __future__ import annotations
@@ -39,22 +41,26 @@ def long_chunks(count: int) -> list[bytes]:
     return [PIECE] * count
 
 
-def sse_event(delta: dict[str, str], finish: str | None = None) -> bytes:
+def sse_event(
+    delta: dict[str, str],
+    finish: str | None = None,
+    ident: str = "cmpl-3f6b0c0e2a2b4d59a1c8d1f0e4b7a9c2",
+) -> bytes:
     """One chunk as OpenChat's server writes it (pydantic's ``.json(ensure_ascii=False)``)."""
     chunk = {
-        "id": "cmpl-3f6b0c0e2a2b4d59a1c8d1f0e4b7a9c2",
+        "id": ident,
         "model": "openchat_3.6",
         "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
     }
     return b"data: " + json.dumps(chunk, ensure_ascii=False).encode() + b"\n\n"
 
 
-def sse_events(count: int) -> list[bytes]:
+def sse_events(count: int, ident: str = "cmpl-3f6b0c0e2a2b4d59a1c8d1f0e4b7a9c2") -> list[bytes]:
     """A whole streamed reply: role, ``count`` content deltas, finish, ``[DONE]``."""
     return [
-        sse_event({"role": "assistant"}),
-        *[sse_event({"content": DELTA})] * count,
-        sse_event({"content": ""}, "stop"),
+        sse_event({"role": "assistant"}, ident=ident),
+        *[sse_event({"content": DELTA}, ident=ident)] * count,
+        sse_event({"content": ""}, "stop", ident=ident),
         b"data: [DONE]\n\n",
     ]
 
@@ -70,6 +76,8 @@ class Answer(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
+        self.server.connections += 1
+        self.number = self.server.connections
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
@@ -92,6 +100,7 @@ class Server:
     def __init__(self, mode: str, chunks: int, hold: int) -> None:
         self.mode = mode
         self.hold = hold
+        self.connections = 0
         self.waiting: list[Answer] = []
         if mode.startswith("sse"):
             self.whole = SSE_HEAD + chunked(sse_events(chunks))
@@ -105,6 +114,10 @@ class Server:
 
     def answer(self, conn: Answer) -> None:
         assert conn.transport is not None
+        if self.mode == "sse-seq":
+            events = sse_events(3, f"cmpl-conn-{conn.number}")
+            conn.transport.write(SSE_HEAD + chunked(events))
+            return
         if self.mode != "hold":
             conn.transport.write(self.whole)
             return
@@ -121,7 +134,14 @@ async def main(chunks: int, hold: int, events: int) -> None:
     loop = asyncio.get_running_loop()
     ports = {}
     servers = []
-    sizes = {"long": chunks, "short": 8, "hold": 8, "sse-long": events, "sse-short": 3}
+    sizes = {
+        "long": chunks,
+        "short": 8,
+        "hold": 8,
+        "sse-long": events,
+        "sse-short": 3,
+        "sse-seq": 3,
+    }
     for mode, size in sizes.items():
         state = Server(mode, size, hold)
         server = await loop.create_server(partial(Answer, state), "127.0.0.1", 0, backlog=4096)

@@ -330,6 +330,7 @@ SCENARIOS = {
     "concurrent": concurrent,
     "openai_throughput": openai_worker.throughput,
     "openai_first_text": openai_worker.first_text,
+    "openai_sequential": openai_worker.sequential,
 }
 
 if __name__ == "__main__":

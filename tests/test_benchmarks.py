@@ -56,6 +56,16 @@ def test_benchmark_smoke_run_produces_the_report(tmp_path: Path) -> None:
     }
     assert set(data["openai_throughput"]) == dialect
     assert set(data["openai_first_text"]) == dialect
+    # Sequential short streams: the connections each contender took, counted by the
+    # raw server (its reply ids): one for the SDK and the floor, which read each body
+    # to its end; openai-python drops its connection at [DONE] (sync: one per stream).
+    assert set(data["openai_sequential"]) == dialect
+    assert "### Sequential short streams" in report
+    for name, row in data["openai_sequential"].items():
+        assert row["streams_per_s"] > 0
+        if not name.startswith("openai-"):
+            assert row["connections"] == 1, name
+    assert data["openai_sequential"]["openai-sync"]["connections"] == row["streams"]
     for row in data["openai_throughput"].values():
         assert row["events_per_s"] > 0
     for row in data["openai_first_text"].values():
@@ -67,6 +77,8 @@ def test_benchmark_smoke_run_produces_the_report(tmp_path: Path) -> None:
             "peer_first_text",
             "floor_throughput",
             "floor_first_text",
+            "peer_sequential",
+            "floor_sequential",
         }
         assert f"| aura-openai-{facade} throughput >= 1.5x openai-{facade} |" in report
         assert f"| aura-openai-{facade} time to first text <= openai-{facade} |" in report
