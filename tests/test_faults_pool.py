@@ -31,6 +31,7 @@ from aura_sdk import (
 )
 from aura_sdk.server import AuraServer, Fault
 from tests._harness import DIALECTS
+from tests._hostile import Peer, chunked, head, hostile
 
 LIMITS = httpx.Limits(max_connections=1, max_keepalive_connections=1)
 TIMEOUT = Timeout(connect=5, response=5, read=5, write=5, pool=0.5)
@@ -553,3 +554,48 @@ async def test_async_sequential_streams_use_one_connection(server: AuraServer, o
     if http is not None:
         await http.aclose()
     assert server.connections == 1
+
+
+# --- the drain ends by the call's total deadline too (an adversary's finding) -------
+
+
+def _done_then_pings(peer: Peer) -> None:
+    head_ = head(headers={"Content-Type": "text/event-stream"})
+    peer.send(head_ + chunked(*DONE, end=False))
+    for _ in range(200):  # a comment every 50 ms, for at most the guard's 10 s
+        if not peer.send(chunked(b": x\n\n", end=False)) or peer.sleep(0.05):
+            return
+
+
+@pytest.mark.parametrize("facade", ["sync", "asyncio", "trio"])
+def test_drain_ends_by_the_total_deadline(monkeypatch: pytest.MonkeyPatch, facade: str) -> None:
+    """With the drain's own bound lifted to 30 s, only the total deadline (0.5 s) can
+    end the read of what follows [DONE] (comments, forever): the reply is complete,
+    and the call returns long before the guard."""
+    import aura_sdk._http
+
+    monkeypatch.setattr(aura_sdk._http, "DRAIN_SECONDS", 30.0)
+    limits = Timeout(connect=5, response=5, read=60, write=5, pool=5, total=0.5)
+    replies: list[str] = []
+    with hostile(_done_then_pings) as raw:
+        url = raw.base_url + "/v1"
+
+        def call() -> None:
+            if facade == "sync":
+                with AuraClient(base_url=url, dialect="openai", timeout=limits) as own:
+                    replies.append(own.chat(HI))
+                return
+
+            async def main() -> None:
+                async with AsyncAuraClient(
+                    base_url=url, dialect="openai", timeout=limits
+                ) as client:
+                    replies.append(await client.chat(HI))
+
+            anyio.run(main, backend=facade)
+
+        worker = threading.Thread(target=call, daemon=True)
+        worker.start()
+        worker.join(GUARD)
+        assert not worker.is_alive(), "the drain outlived the total deadline"
+    assert replies == ["hi"]
