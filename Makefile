@@ -83,11 +83,15 @@ bench: $(BENCH_STAMP)
 # in its own venv, the suite in the SDK's. The first install builds llama.cpp from
 # source (about 4 to 14 minutes on 2 cores); pip's wheel cache makes later ones take
 # seconds. A peer that cannot be built stops here, loudly; its tests never skip.
+# pip's wheel cache is keyed by the interpreter's version: hence one fixed Python
+# (3.11 where there is one), so that every run after the first takes the cached wheel.
 PEERS := .venv-peers
 PEERS_STAMP := $(PEERS)/.installed
+PEERS_PYTHON ?= $(or $(shell command -v python3.11 2>/dev/null),$(PYTHON))
 
 $(PEERS_STAMP): tests/peers/requirements.txt
-	$(PYTHON) -m venv $(PEERS)
+	$(PEERS_PYTHON) -m venv --clear $(PEERS)
+	@echo "installing llama-cpp-python into $(PEERS) (the first build compiles llama.cpp: minutes)"
 	CMAKE_BUILD_PARALLEL_LEVEL=2 $(PEERS)/bin/python -m pip install --disable-pip-version-check \
 		--progress-bar off -r tests/peers/requirements.txt
 	touch $(PEERS_STAMP)
