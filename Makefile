@@ -52,12 +52,13 @@ typecheck: install
 	$(BIN)/mypy
 
 # The whole suite on every Python the package admits (its classifiers) and this
-# machine has: one nox session per Python, two at a time (the suite keeps about
-# one core busy, so two sessions fill the machine), each with its output whole.
+# machine has: one nox session per Python, three at a time (a session keeps about
+# two thirds of a core busy: much of the suite waits on sockets and timers), each
+# with its output whole.
 PYTHONS := $(shell sed -n 's/.*"Programming Language :: Python :: \(3\.[0-9]*\)".*/\1/p' pyproject.toml)
 
 pytest-matrix: install
-	$(MAKE) --no-print-directory -j2 --output-sync=target $(addprefix nox-,$(PYTHONS))
+	$(MAKE) --no-print-directory -j3 --output-sync=target $(addprefix nox-,$(PYTHONS))
 
 nox-%: install
 	PATH="$(PYENV_BINS):$$PATH" $(BIN)/nox --no-color -s tests-$*

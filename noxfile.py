@@ -21,6 +21,17 @@ PYTHONS = nox.project.python_versions(PYPROJECT)
 # smoke test (the benchmarks are a tool of the default Python's venv). The others
 # draw a quarter (tests/_examples.py), so that `make test` keeps to 10 minutes.
 FULL_PYTHON = "3.11"
+# The suites that start a Python subprocess per test (the command line end to end,
+# the README's blocks: a fifth of the suite's CPU) run on the oldest, the default and
+# the newest Python; the two between them leave them out, so that `make test` keeps
+# to its 10 minutes. Everything else runs on all five.
+SPOT_PYTHONS = ("3.10", "3.12")
+SUBPROCESS_HEAVY = (
+    "tests/test_cli.py",
+    "tests/test_cli_openai.py",
+    "tests/test_cli_hostile.py",
+    "tests/test_readme.py",
+)
 
 
 @nox.session(python=PYTHONS)
@@ -31,6 +42,8 @@ def tests(session: nox.Session) -> None:
     )
     full = session.python == FULL_PYTHON
     scope = [] if full else ["--deselect", "tests/test_benchmarks.py"]
+    if session.python in SPOT_PYTHONS:
+        scope += [arg for path in SUBPROCESS_HEAVY for arg in ("--deselect", path)]
     session.run(
         *("python", "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", *scope),
         *session.posargs,

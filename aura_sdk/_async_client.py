@@ -18,8 +18,6 @@ import httpx
 from ._base import DEFAULT_MAX_RESPONSE_BYTES, BaseClient, BaseStream, probe_failed, probed
 from ._exceptions import APIError, APIStatusError, AuraUsageError
 from ._http import (
-    SEND_ERRORS,
-    TRANSPORT_ERRORS,
     HeadClock,
     abody_chunks,
     adrain,
@@ -36,6 +34,7 @@ from ._http import (
 from ._models import DEFAULT_MODEL, Model
 from ._response import BodyBuffer
 from ._retry import Attempts, RetryPolicy, with_retries
+from ._stacks import KNOWN
 from ._status import error_body_limit
 from ._timeouts import DEFAULT_TIMEOUT, BodyClock, Budget, Timeout, TimeoutTypes
 
@@ -51,6 +50,7 @@ if TYPE_CHECKING:
     from ._params import ChatParams
     from ._reply import Reply
     from ._request import RequestSpec
+    from ._stacks import AsyncHTTPClient
 
 __all__ = ["AsyncAuraClient", "AsyncStream"]
 
@@ -85,7 +85,7 @@ class AsyncAuraClient(BaseClient):
         max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
         proxy: str | None = None,
         headers: Mapping[str, str] | None = None,
-        http_client: httpx.AsyncClient | None = None,
+        http_client: AsyncHTTPClient | None = None,
         dialect: DialectName | None = None,
     ) -> None:
         """Make a client; nothing is sent until a call. Every argument is keyword-only.
@@ -105,7 +105,8 @@ class AsyncAuraClient(BaseClient):
                 past it); ``None``: no limit.
             proxy: an ``http(s)://`` or ``socks5://`` proxy URL (not with ``http_client``).
             headers: extra headers sent with every request.
-            http_client: an httpx ``AsyncClient`` to send through, used as it is and never
+            http_client: an ``httpx.AsyncClient`` or an ``httpx2.AsyncClient`` (the
+                stack of openai-python 3.x) to send through, used as it is and never
                 closed by the SDK.
             dialect: ``"aura"`` (openchat-ui) or ``"openai"`` (OpenAI-compatible
                 servers); default ``$AURA_DIALECT``, then ``"aura"``.
@@ -172,7 +173,7 @@ class AsyncAuraClient(BaseClient):
                 with _until(budget.deadline) as scope:
                     async for chunk in chunks:
                         buffer.add(chunk)
-            except TRANSPORT_ERRORS as exc:
+            except KNOWN.transport as exc:
                 raise connection_error(exc, budget, body=True) from exc
             finally:
                 await _aclose(chunks, response)
@@ -264,7 +265,7 @@ class AsyncAuraClient(BaseClient):
                 with _until(clock.at) as scope:
                     clock.moved = lambda at: _move(scope, at)
                     response = await self._send(request)
-            except SEND_ERRORS as exc:
+            except KNOWN.send as exc:
                 if not replayed and clock.stale(exc):
                     replayed = True
                     attempts.replay(exc)
@@ -368,7 +369,7 @@ class AsyncAuraClient(BaseClient):
                     body += chunk
                     if len(body) >= limit:
                         break
-        except TRANSPORT_ERRORS:
+        except KNOWN.transport:
             pass  # the status line already says what went wrong
         finally:
             await _aclose(chunks, response)
@@ -568,7 +569,7 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
                             if tail:
                                 return tail
                             raise
-                        except TRANSPORT_ERRORS as exc:
+                        except KNOWN.transport as exc:
                             await self._close()
                             if self._stopped:  # another task's aclose() ended this read
                                 raise StopAsyncIteration from None
@@ -618,11 +619,12 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
         client, reply, attempts = self._client, self._reply, self._attempts
         if attempts is None:
             raise error
+        # The connection goes back first: the next request may need it (a pool of one).
+        await self._close()
         probe = client._dialect.probe(self._spec) if reply.empty else None
         if probe is not None:
             await client._probe(probe, self._budget, error)  # raises
         delay = attempts.failed(error)  # raises the error, named, when it is final
-        await self._close()
         await anyio.sleep(delay)
         self._response, _ = await client._open(
             self._spec, self._budget, self._policy, attempts=attempts

@@ -14,8 +14,6 @@ import httpx
 from ._base import DEFAULT_MAX_RESPONSE_BYTES, BaseClient, BaseStream, probe_failed, probed
 from ._exceptions import APIError, APIStatusError
 from ._http import (
-    SEND_ERRORS,
-    TRANSPORT_ERRORS,
     HeadClock,
     bind_deadlines,
     body_chunks,
@@ -33,6 +31,7 @@ from ._http import (
 from ._models import DEFAULT_MODEL, Model
 from ._response import BodyBuffer
 from ._retry import Attempts, RetryPolicy, with_retries
+from ._stacks import KNOWN
 from ._status import error_body_limit
 from ._timeouts import DEFAULT_TIMEOUT, Budget, Timeout, TimeoutTypes
 
@@ -46,6 +45,7 @@ if TYPE_CHECKING:
     from ._params import ChatParams
     from ._reply import Reply
     from ._request import RequestSpec
+    from ._stacks import SyncHTTPClient
 
 __all__ = ["AuraClient", "Stream"]
 
@@ -80,7 +80,7 @@ class AuraClient(BaseClient):
         max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
         proxy: str | None = None,
         headers: Mapping[str, str] | None = None,
-        http_client: httpx.Client | None = None,
+        http_client: SyncHTTPClient | None = None,
         dialect: DialectName | None = None,
     ) -> None:
         """Make a client; nothing is sent until a call. Every argument is keyword-only.
@@ -100,8 +100,8 @@ class AuraClient(BaseClient):
                 past it); ``None``: no limit.
             proxy: an ``http(s)://`` or ``socks5://`` proxy URL (not with ``http_client``).
             headers: extra headers sent with every request.
-            http_client: an httpx ``Client`` to send through, used as it is and never
-                closed by the SDK.
+            http_client: an ``httpx.Client`` or an ``httpx2.Client`` to send through
+                (openai-python 3.x's stack), used as it is and never closed by the SDK.
             dialect: ``"aura"`` (openchat-ui) or ``"openai"`` (OpenAI-compatible
                 servers); default ``$AURA_DIALECT``, then ``"aura"``.
         """
@@ -163,7 +163,7 @@ class AuraClient(BaseClient):
                     with deadline(budget.deadline):
                         for chunk in body_chunks(response, buffer.limit):
                             buffer.add(chunk)
-                except TRANSPORT_ERRORS as exc:
+                except KNOWN.transport as exc:
                     raise connection_error(exc, budget, body=True) from exc
             return self._dialect.parse_models(bytes(buffer.data), self._config.api_key)
         except APIError as error:
@@ -224,7 +224,7 @@ class AuraClient(BaseClient):
                     # Never a redirect, even if the caller's http_client follows them:
                     # the body (the prompt, maybe the key) must not go elsewhere.
                     response = self._http.send(request, stream=True, follow_redirects=False)
-            except SEND_ERRORS as exc:
+            except KNOWN.send as exc:
                 if not replayed and clock.stale(exc):
                     replayed = True
                     attempts.replay(exc)
@@ -272,7 +272,7 @@ class AuraClient(BaseClient):
                         body += chunk
                         if len(body) >= limit:
                             break
-            except TRANSPORT_ERRORS:
+            except KNOWN.transport:
                 pass  # the status line already says what went wrong
         return error_from_response(
             response,
@@ -425,7 +425,7 @@ class _Body:
         self.lock = threading.Lock()  # a close from another thread vs. the loop's own
 
     def __del__(self) -> None:
-        with suppress(*TRANSPORT_ERRORS):  # a finalizer raises to no one
+        with suppress(*KNOWN.transport):  # a finalizer raises to no one
             self.response.close()
 
 
@@ -451,11 +451,12 @@ class _Again:
             raise error
         client, reply, attempts = stream._client, stream._reply, stream._attempts
         budget = stream._budget
+        # The connection goes back first: the next request may need it (a pool of one).
+        stream._body.response.close()
         probe = client._dialect.probe(stream._spec) if reply.empty else None
         if probe is not None:
             client._probe(probe, budget, error)  # raises
         delay = attempts.failed(error)  # raises the error, named, when it is final
-        stream._body.response.close()
         time.sleep(delay)
         response, _ = client._open(stream._spec, budget, stream._policy, attempts=attempts)
         stream.retries = attempts.retries
@@ -496,7 +497,7 @@ def _texts(
                     if body.stopped:
                         return
                 chunks, rest = again(error)
-    except TRANSPORT_ERRORS as exc:
+    except KNOWN.transport as exc:
         if body.stopped or body.response.is_closed:
             return  # closed by the caller while iterating
         raise attempts.annotate(connection_error(exc, budget, reply), midway=True) from exc

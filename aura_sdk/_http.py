@@ -1,7 +1,9 @@
-"""The httpx glue both facades share: requests in, errors out.
+"""The HTTP glue both facades share: requests in, errors out, over either stack.
 
-This is the only place where httpx exceptions are translated; the facades
-catch ``TRANSPORT_ERRORS`` and hand them here, so none escapes a public call.
+This is the only place where the stack's exceptions are translated; the facades
+catch ``KNOWN.transport`` (``_stacks``: httpx's, and httpx2's once a client of it
+was passed) and hand them here, so none escapes a public call. Everything here
+takes an httpx or an httpx2 client alike: the two share one API.
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ import asyncio
 import os
 import socket
 import ssl
+import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from functools import lru_cache
 from time import monotonic
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import anyio
 import httpx
@@ -30,6 +33,7 @@ from ._exceptions import (
 )
 from ._retry_after import parse_retry_after_ms
 from ._secrets import scrub, scrub_chain
+from ._stacks import KNOWN, Stack, stack_of, stack_of_class
 from ._validation import check_proxy, redact_url, scrub_password
 
 if TYPE_CHECKING:
@@ -51,8 +55,7 @@ __all__ = [
     "adrain",
     "drain",
     "DEFAULT_LIMITS",
-    "SEND_ERRORS",
-    "TRANSPORT_ERRORS",
+    "check_http_client",
     "HeadClock",
     "abody_chunks",
     "bind_deadlines",
@@ -76,18 +79,12 @@ __all__ = [
 DEFAULT_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
 """The SDK's own pool: room for a thousand streams at once (httpx's default is 100)."""
 
-TRANSPORT_ERRORS = (httpx.HTTPError, httpx.StreamError, httpx.InvalidURL, OSError, BodyError)
-SEND_ERRORS = (*TRANSPORT_ERRORS, UnicodeError)
-"""What sending a request and reading its head may raise: also the ``UnicodeError``
-that ``getaddrinfo`` raises for a host name it cannot encode (``a..b``), from a
-proxy in the environment, say, which no check of the SDK's own saw."""
-"""What httpx (or the socket under it, or the body's decoding) may raise while a request is under way."""
-
-_PHASES: dict[type[httpx.TimeoutException], TimeoutLimit] = {
-    httpx.ConnectTimeout: "connect",
-    httpx.ReadTimeout: "response",
-    httpx.WriteTimeout: "write",
-    httpx.PoolTimeout: "pool",
+# By class name: httpx's and httpx2's timeouts are named alike.
+_PHASES: dict[str, TimeoutLimit] = {
+    "ConnectTimeout": "connect",
+    "ReadTimeout": "response",
+    "WriteTimeout": "write",
+    "PoolTimeout": "pool",
 }
 
 
@@ -106,18 +103,13 @@ def open_http(
     """
     _check_httpx_url(config.base_url_origin, config.base_url + dialect.chat_path)
     if given is not None:
-        if not isinstance(given, kind):
-            other = "httpx.AsyncClient" if kind is httpx.Client else "httpx.Client"
-            facade = "AsyncAuraClient" if kind is httpx.Client else "AuraClient"
-            raise AuraValidationError(
-                f"http_client: expected an httpx.{kind.__name__} or None, got "
-                f"{type(given).__name__} ({facade} is the one that takes an {other})"
-            )
+        check_http_client(given, sync=kind is httpx.Client)
         if proxy is not None:
             raise AuraValidationError(
                 "proxy: not used with http_client; configure the proxy of the client you pass"
             )
-        return given
+        # An httpx2 client has httpx's API: typed as httpx's here, on every path.
+        return cast(_Http, given)
     url = check_proxy(proxy)
     if url is not None:
         _check_httpx_url("proxy", url)
@@ -142,6 +134,27 @@ def open_http(
         raise AuraValidationError(f"{where}: httpx cannot use it ({detail})") from None
     keep_alive(http)
     return http
+
+
+def check_http_client(given: object, *, sync: bool) -> Stack:
+    """``given``'s stack, if it is a client the facade can send through; else
+    ``AuraValidationError`` naming what is accepted (nothing is sent)."""
+    stack = stack_of(given)
+    clients = KNOWN.sync_clients if sync else KNOWN.async_clients
+    if stack is not None and isinstance(given, clients):
+        return stack
+    kind = type(given)
+    got = f"{kind.__module__.split('.')[0]}.{kind.__qualname__}"
+    if kind.__module__ == "builtins":
+        got = kind.__qualname__
+    if sync:
+        wanted, other = "an httpx.Client or an httpx2.Client", "AsyncAuraClient"
+    else:
+        wanted, other = "an httpx.AsyncClient or an httpx2.AsyncClient", "AuraClient"
+    hint = ""
+    if stack is not None:  # the right stack, the wrong facade
+        hint = f" ({other} is the one that takes an {got})"
+    raise AuraValidationError(f"http_client: expected {wanted}, or None; got {got}{hint}")
 
 
 def shared_ssl_context() -> ssl.SSLContext:
@@ -209,17 +222,19 @@ def build_request(
         spec.url,
         headers=None if own else spec.headers,
         content=spec.content,
-        timeout=_timeout(*budget.request().values()),
+        timeout=_timeout(cast(type, type(http)), *budget.request().values()),
         extensions=None if clock is None else {"trace": clock.tracer(http)},
     )
 
 
 @lru_cache(maxsize=32)
 def _timeout(
-    connect: float | None, read: float | None, write: float | None, pool: float | None
-) -> httpx.Timeout:
-    # Without a total deadline the limits repeat from request to request.
-    return httpx.Timeout(connect=connect, read=read, write=write, pool=pool)
+    kind: type, connect: float | None, read: float | None, write: float | None, pool: float | None
+) -> Any:
+    # The stack's own Timeout (httpx2's takes no httpx.Timeout: a TypeError deep in a
+    # call). Without a total deadline the limits repeat from request to request.
+    stack = stack_of_class(kind)
+    return stack.timeout(connect=connect, read=read, write=write, pool=pool)
 
 
 def set_body_timeout(response: httpx.Response, budget: Budget) -> None:
@@ -244,8 +259,8 @@ def connection_error(
     not ``response``), as for ``models()``.
     """
     scrub_chain(exc)
-    if isinstance(exc, httpx.TimeoutException) and _timed_out(exc):
-        phase = _PHASES.get(type(exc), "read")
+    if isinstance(exc, KNOWN.timeouts) and _timed_out(exc):
+        phase = _PHASES.get(type(exc).__name__, "read")
         if (body or reply is not None) and phase == "response":
             phase = "read"
         if reply is not None:
@@ -257,14 +272,14 @@ def connection_error(
             return reply.too_large(why)
         return ResponseTooLargeError(f"response cut off: {why}")
     detail = scrub(str(exc) or type(exc).__name__)
-    if isinstance(exc, (httpx.DecodingError, BodyError)):
+    if isinstance(exc, (*KNOWN.decoding, BodyError)):
         detail = f"the body could not be decoded as its Content-Encoding says: {detail}"
     if reply is not None:
         return reply.interrupted(detail)
     return APIConnectionError(f"connection error: {detail}")
 
 
-def _timed_out(exc: httpx.TimeoutException) -> bool:
+def _timed_out(exc: BaseException) -> bool:
     """``exc`` says a limit fired, and one did.
 
     httpx-aiohttp (the optional aiohttp transport) turns every aiohttp connection
@@ -334,7 +349,7 @@ class HeadClock(_Deadline):
 
     def tracer(self, http: httpx.Client | httpx.AsyncClient) -> Any:
         """httpcore's ``trace`` extension for ``http``'s requests (a coroutine for async)."""
-        return self._atrace if isinstance(http, httpx.AsyncClient) else self._trace
+        return self._atrace if isinstance(http, KNOWN.async_clients) else self._trace
 
     def _trace(self, name: str, info: object) -> None:
         if name.endswith(".receive_response_headers.started"):
@@ -357,9 +372,9 @@ class HeadClock(_Deadline):
         """
         if not self.sent or self.connected:
             return False
-        if isinstance(exc, httpx.RemoteProtocolError):
+        if isinstance(exc, KNOWN.protocol):
             return "without sending a response" in str(exc)
-        return isinstance(exc, (httpx.ReadError, httpx.WriteError))
+        return isinstance(exc, KNOWN.read_write)
 
     async def _atrace(self, name: str, info: object) -> None:
         self._trace(name, info)
@@ -574,7 +589,7 @@ def drain(chunks: Iterator[bytes], total_at: float | None) -> None:
     """
     at = _earlier(monotonic() + DRAIN_SECONDS, total_at)
     size = 0
-    with suppress(*TRANSPORT_ERRORS, BodyError), deadline(at):
+    with suppress(*KNOWN.transport), deadline(at):
         for data in chunks:
             size += len(data)
             if size > DRAIN_BYTES:
@@ -587,7 +602,7 @@ async def adrain(chunks: AsyncIterator[bytes], total_at: float | None) -> None:
     at = _earlier(monotonic() + DRAIN_SECONDS, total_at)
     size = 0
     assert at is not None
-    with anyio.move_on_after(max(0.0, at - monotonic())), suppress(*TRANSPORT_ERRORS, BodyError):
+    with anyio.move_on_after(max(0.0, at - monotonic())), suppress(*KNOWN.transport):
         async for data in chunks:
             size += len(data)
             if size > DRAIN_BYTES:
@@ -611,7 +626,7 @@ def body_chunks(response: httpx.Response, max_bytes: int | None = None) -> Itera
     in bounded pieces (never by httpx, which decodes a chunk whole: a bomb), at
     most ``max_bytes`` of it as received; the caller caps the decoded size.
     """
-    if is_identity(response) and isinstance(response.stream, httpx.SyncByteStream):
+    if is_identity(response) and isinstance(response.stream, KNOWN.sync_streams):
         return iter(response.stream)
     return _decoded(response, max_bytes)
 
@@ -622,7 +637,7 @@ def _decoded(response: httpx.Response, max_bytes: int | None) -> Iterator[bytes]
     # at the end, before ``flush`` can say the compressed data was cut short.
     decoder = BodyDecoder(content_codings(response.headers.get("content-encoding", "")), max_bytes)
     stream = response.stream
-    raw = stream if isinstance(stream, httpx.SyncByteStream) else response.iter_raw()
+    raw = stream if isinstance(stream, KNOWN.sync_streams) else response.iter_raw()
     for data in raw:
         yield from decoder.decode(data)
     yield from decoder.flush()
@@ -630,17 +645,16 @@ def _decoded(response: httpx.Response, max_bytes: int | None) -> Iterator[bytes]
 
 def abody_chunks(response: httpx.Response, max_bytes: int | None = None) -> AsyncIterator[bytes]:
     """``body_chunks`` for an async response."""
-    if is_identity(response) and isinstance(response.stream, httpx.AsyncByteStream):
-        return response.stream.__aiter__()
+    if is_identity(response) and isinstance(response.stream, KNOWN.async_streams):
+        stream: AsyncIterator[bytes] = response.stream.__aiter__()
+        return stream
     return _adecoded(response, max_bytes)
 
 
 async def _adecoded(response: httpx.Response, max_bytes: int | None) -> AsyncIterator[bytes]:
     decoder = BodyDecoder(content_codings(response.headers.get("content-encoding", "")), max_bytes)
     stream = response.stream
-    raw = (
-        stream if isinstance(stream, httpx.AsyncByteStream) else response.aiter_raw()
-    ).__aiter__()
+    raw = (stream if isinstance(stream, KNOWN.async_streams) else response.aiter_raw()).__aiter__()
     try:
         async for data in raw:
             for piece in decoder.decode(data):
@@ -715,13 +729,13 @@ def pool_of(http: httpx.AsyncClient) -> httpcore.AsyncConnectionPool | None:
     the pool's queue, with nothing written yet: what lets a request waiting in
     the queue be woken safely (``AsyncAuraClient._send``).
     """
-    import httpcore  # here, not at import: httpx itself imports it only when needed
-
+    stack = stack_of_class(type(http))
+    core = stack.core_module()  # here, not at import: httpx imports it only when needed
     transport = getattr(http, "_transport", None)
-    if getattr(http, "_mounts", None) or type(transport) is not httpx.AsyncHTTPTransport:
+    if getattr(http, "_mounts", None) or type(transport) is not stack.module.AsyncHTTPTransport:
         return None  # proxies, mounts, other transports: nobody is woken
     pool = getattr(transport, "_pool", None)
-    if type(pool) is not httpcore.AsyncConnectionPool:
+    if type(pool) is not core.AsyncConnectionPool:
         return None
     # The parts of its state the SDK reads (httpcore 1.0.x).
     known = isinstance(getattr(pool, "_connections", None), list) and isinstance(
@@ -750,14 +764,13 @@ def release_stuck_connections(pool: httpcore.AsyncConnectionPool) -> bool:
     connect, it counts as expired and the pool's next pass closes it. Returns
     whether one was found.
     """
-    import httpcore
-
+    core = sys.modules[type(pool).__module__.split(".")[0]]  # httpcore or httpcore2
     found = False
     assigned = {id(request.connection) for request in pool._requests}
     for connection in pool._connections:
         if (
             id(connection) not in assigned
-            and isinstance(connection, httpcore.AsyncHTTPConnection)
+            and isinstance(connection, core.AsyncHTTPConnection)
             and connection._connection is None
             and not connection._connect_failed
         ):

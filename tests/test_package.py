@@ -82,7 +82,7 @@ def test_the_metadata_says_what_pypi_shows(dist: Path) -> None:
     }
     assert versions == {"3.9", "3.10", "3.11", "3.12", "3.13"}  # what the matrix runs
     extras = set(meta.get_all("Provides-Extra", []))
-    assert {"server", "trio", "aiohttp"} <= extras
+    assert {"server", "trio", "aiohttp", "httpx2"} <= extras
     requires = meta.get_all("Requires-Dist", [])
     assert "anyio[trio]; extra == 'trio'" in requires
     runtime = {r.split(";")[0].split("<")[0].split(">")[0] for r in requires if "extra ==" not in r}

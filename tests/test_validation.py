@@ -181,7 +181,7 @@ BAD_CLIENTS: list[tuple[str, dict[str, Any], str]] = [
     ("model-huge-int", {"model": 10**5000}, "model: expected a non-empty model id, got an int"),
     # http_client: the facade's own kind of httpx client, or None.
     ("http-client-str", {"http_client": "http://h"}, "http_client: expected an httpx."),
-    ("http-client-transport", {"http_client": httpx.HTTPTransport()}, "got HTTPTransport"),
+    ("http-client-transport", {"http_client": httpx.HTTPTransport()}, "got httpx.HTTPTransport"),
 ]
 
 
@@ -413,11 +413,13 @@ def test_http_client_of_the_other_facade_is_refused_by_name() -> None:
     async_http = httpx.AsyncClient()
     with pytest.raises(AuraValidationError) as info:
         AsyncAuraClient(http_client=sync_http)  # type: ignore[arg-type]
-    assert "http_client: expected an httpx.AsyncClient or None, got Client" in str(info.value)
+    expected = "http_client: expected an httpx.AsyncClient or an httpx2.AsyncClient, or None"
+    assert f"{expected}; got httpx.Client" in str(info.value)
     assert "AuraClient is the one that takes an httpx.Client" in str(info.value)
     with pytest.raises(AuraValidationError) as info:
         AuraClient(http_client=async_http)  # type: ignore[arg-type]
-    assert "http_client: expected an httpx.Client or None, got AsyncClient" in str(info.value)
+    expected = "http_client: expected an httpx.Client or an httpx2.Client, or None"
+    assert f"{expected}; got httpx.AsyncClient" in str(info.value)
     sync_http.close()
 
 

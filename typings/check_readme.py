@@ -83,6 +83,16 @@ def readme_block_6() -> None:
 
 
 def readme_block_7() -> None:
+    import httpx2
+
+    from aura_sdk import AuraClient, user
+
+    with httpx2.Client(proxy="http://proxy.internal:3128") as http:
+        client = AuraClient(base_url="http://127.0.0.1:8000", http_client=http)
+        print(client.chat([user("Hi")]))
+
+
+def readme_block_8() -> None:
     import pytest
 
     from aura_sdk import AuraClient, ContextLengthError, user
@@ -97,7 +107,7 @@ def readme_block_7() -> None:
                 assert client.chat([user("Hi")])  # the dead connection costs nothing
 
 
-def readme_block_8() -> None:
+def readme_block_9() -> None:
     from aura_sdk import AuraClient, StreamInterruptedError, user
     from aura_sdk.server import AuraServer, Fault
 
@@ -111,7 +121,7 @@ def readme_block_8() -> None:
         print(server.requests[-1].json())  # every request is recorded (body and headers)
 
 
-def readme_block_9() -> None:
+def readme_block_10() -> None:
     import pytest
 
     from aura_sdk import AuraClient, RateLimitError, user
@@ -126,7 +136,7 @@ def readme_block_9() -> None:
         assert aura_server.requests[0].json()["messages"] == [user("hi")]
 
 
-def readme_block_10() -> None:
+def readme_block_11() -> None:
     import asyncio
 
     from aura_sdk.compat import Aura
