@@ -16,7 +16,7 @@ import anyio.lowlevel
 import httpx
 
 from ._base import DEFAULT_MAX_RESPONSE_BYTES, BaseClient, BaseStream, probe_failed, probed
-from ._exceptions import APIError, APIStatusError, AuraUsageError
+from ._exceptions import APIError, AuraUsageError
 from ._http import (
     HeadClock,
     abody_chunks,
@@ -599,11 +599,7 @@ class AsyncStream(BaseStream, AsyncIterator[str]):
                     # Before any text, an error event may be retried; an empty stream
                     # is asked about (``_again``); else it is final.
                     reply = self._reply
-                    if (
-                        reply.text
-                        or self._stopped
-                        or not (reply.empty or isinstance(error, APIStatusError))
-                    ):
+                    if self._stopped or not reply.may_ask_again(error):
                         raise
                     await self._again(error)
         except APIError as error:  # a cut, an error event, a deadline: it names the request

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, NoReturn
 import httpx
 
 from ._base import DEFAULT_MAX_RESPONSE_BYTES, BaseClient, BaseStream, probe_failed, probed
-from ._exceptions import APIError, APIStatusError
+from ._exceptions import APIError
 from ._http import (
     HeadClock,
     bind_deadlines,
@@ -491,7 +491,7 @@ def _texts(
                     drain(rest, budget.deadline)
                 return
             except APIError as error:  # the reply's own: an error event, a cut, a deadline
-                if reply.text or not (reply.empty or isinstance(error, APIStatusError)):
+                if not reply.may_ask_again(error):
                     raise
                 with body.lock:
                     if body.stopped:

@@ -71,6 +71,14 @@ class Reply(UTF8Decoder):
         self.max_bytes = max_bytes
         self._cap = (1 << 62) if max_bytes is None else max_bytes
 
+    def may_ask_again(self, error: BaseException) -> bool:
+        """Whether ``error``, raised by this reply, leaves the request worth sending
+        again (or asking about): nothing was handed out, and it is an error event
+        (a status inside the stream) or an empty stream. The policy decides the rest."""
+        from ._exceptions import APIStatusError
+
+        return not self.text and (self.empty or isinstance(error, APIStatusError))
+
     def restart(self) -> None:
         """Forget everything received: the request is sent again (a retry before any text)."""
         Reply.__init__(self, self._errors, self.max_bytes)  # type: ignore[arg-type]

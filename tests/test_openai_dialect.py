@@ -831,3 +831,19 @@ def test_the_probe_is_the_same_request_unstreamed_with_one_token() -> None:
     sent, asked = json.loads(spec.content), json.loads(probe.content)
     assert asked == {**sent, "stream": False, "max_tokens": 1}
     assert (probe.method, probe.url, probe.headers) == (spec.method, spec.url, spec.headers)
+
+
+def test_only_an_error_event_or_an_empty_stream_before_any_text_may_be_asked_again() -> None:
+    from aura_sdk import RateLimitError
+
+    event_error = RateLimitError("429", status_code=429, reason="", body="")
+    fresh = EventReply()
+    assert fresh.may_ask_again(event_error)
+    assert not fresh.may_ask_again(StreamInterruptedError("cut"))  # a cut: never
+    texts, after_text = read([ROLE, chunk("Hi"), DONE])
+    assert texts == ["Hi"]
+    assert not after_text.may_ask_again(event_error)  # text was handed out
+    empty = EventReply()
+    with pytest.raises(StreamInterruptedError):
+        list(empty.texts([b""]))
+    assert empty.may_ask_again(StreamInterruptedError("empty"))
