@@ -32,6 +32,9 @@ SUBPROCESS_HEAVY = (
     "tests/test_cli_hostile.py",
     "tests/test_readme.py",
 )
+# httpx2 installs on 3.11+ only: mypy --strict runs here too, on the newest Python
+# without it (make typecheck runs it with httpx2, on the default Python).
+WITHOUT_HTTPX2 = "3.10"
 
 
 @nox.session(python=PYTHONS)
@@ -49,3 +52,7 @@ def tests(session: nox.Session) -> None:
         *session.posargs,
         env={"AURA_EXAMPLES": "full" if full else "quarter"},
     )
+    if session.python == WITHOUT_HTTPX2:
+        session.install(*nox.project.dependency_groups(PYPROJECT, "lint"), "nox", silent=True)
+        cache = f"{session.virtualenv.location}/.mypy_cache"
+        session.run("python", "-m", "mypy", "--cache-dir", cache)

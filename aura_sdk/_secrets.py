@@ -4,9 +4,9 @@ A client registers its secrets (the API key, a ``base_url`` password and the
 Basic token httpx makes of it) while it lives. ``scrub`` masks them, and any
 ``scheme://user:password@`` password, in a text; ``scrub_chain`` does so to an
 exception and the ones it was raised from; ``RedactingFilter``, installed on the
-loggers of the SDK, httpx, httpcore, h11, h2 and hpack (on each named logger: a
-logger's filters do not see its children's records), does so to every record
-they emit, at any level, before any handler sees it. A server that echoes the key
+loggers of the SDK, httpx, httpcore, httpx2, httpcore2, h11, h2 and hpack (on
+each named logger: a logger's filters do not see its children's records), does
+so to every record they emit, at any level, before any handler sees it. A server that echoes the key
 in a reason phrase, a header or a garbled status line cannot get it printed.
 """
 
@@ -152,14 +152,15 @@ class RedactingFilter(logging.Filter):
 
 
 _FILTER = RedactingFilter()
-_ROOTS = ("aura_sdk", "httpx", "httpcore", "h11", "h2", "hpack")
+_ROOTS = ("aura_sdk", "httpx", "httpcore", "httpx2", "httpcore2", "h11", "h2", "hpack")
 _KNOWN = (
     *_ROOTS,
-    "httpcore.connection",
-    "httpcore.http11",
-    "httpcore.http2",
-    "httpcore.proxy",
-    "httpcore.socks",
+    # Both stacks' pools log under the same five children (httpx2's is httpcore2).
+    *(
+        f"{core}.{part}"
+        for core in ("httpcore", "httpcore2")
+        for part in ("connection", "http11", "http2", "proxy", "socks")
+    ),
     "hpack.hpack",
     "hpack.table",
 )

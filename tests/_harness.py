@@ -12,24 +12,28 @@ carry), the case says so in ``aura=`` or ``openai=``: the fields that differ
 there, or ``Absent("why")`` for a case that cannot exist in that dialect.
 Nothing is skipped: an absent case is no test, and ``test_every_case_runs_somewhere``
 of each family checks that the reason is given.
+
+Every case also runs over both HTTP stacks (the ``stack`` fixture: the caller's
+client is an ``httpx`` or an ``httpx2`` one), the same promise over another
+transport; the httpx2 half is not applicable before Python 3.11.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
+from types import ModuleType
 from typing import Any, Union
 
-import httpx
 import pytest
 
 from aura_sdk import AsyncAuraClient, AuraClient, DialectName, RetryPolicy, Timeout, user
 from aura_sdk.server import AuraServer, Fault
+from tests._stacks import one_connection
 
 HI = [user("Hi")]
 OK = "Hello, world"  # what the `server` fixture answers when nothing is scripted
 ANSWER = Fault(chunks=(b"Hello", b", world"))  # the same, scripted
-LIMITS = httpx.Limits(max_connections=1, max_keepalive_connections=1)
 FAST = Timeout(connect=2, response=2, read=2, write=2, pool=0.5)
 NO_WAIT = RetryPolicy(max_retries=2, backoff_base=0.01, backoff_cap=0.02)
 DIALECTS: tuple[DialectName, ...] = ("aura", "openai")
@@ -158,9 +162,9 @@ def _check(
     assert server.scripted == 0, "the case scripted more faults than it used"
 
 
-def run_sync(server: AuraServer, case: Case) -> None:
+def run_sync(server: AuraServer, case: Case, stack: ModuleType) -> None:
     server.script(*case.faults)
-    with httpx.Client(limits=LIMITS) as http:
+    with stack.Client(limits=one_connection(stack)) as http:
         client = AuraClient(http_client=http, **_client_kwargs(server, case))
         text = retries = error = None
         stream = client.stream(HI, **case.call)
@@ -175,9 +179,9 @@ def run_sync(server: AuraServer, case: Case) -> None:
         assert again.chat(HI, timeout=FAST) == OK
 
 
-async def run_async(server: AuraServer, case: Case) -> None:
+async def run_async(server: AuraServer, case: Case, stack: ModuleType) -> None:
     server.script(*case.faults)
-    async with httpx.AsyncClient(limits=LIMITS) as http:
+    async with stack.AsyncClient(limits=one_connection(stack)) as http:
         client = AsyncAuraClient(http_client=http, **_client_kwargs(server, case))
         text = retries = error = None
         stream = client.stream(HI, **case.call)
@@ -204,12 +208,13 @@ def absent_cases(table: list[Case]) -> dict[str, str]:
 def fault_tests(
     table: list[Case],
 ) -> tuple[
-    Callable[[AuraServer, Case], None],
-    Callable[[AuraServer, Case], Awaitable[None]],
+    Callable[[AuraServer, Case, ModuleType], None],
+    Callable[[AuraServer, Case, ModuleType], Awaitable[None]],
     Callable[[], None],
 ]:
     """The tests of a fault family, over its table: sync, async (asyncio, trio), in each
-    dialect (ids such as ``test_sync[openai-drop-after-2-chunks]``), and a check of the table.
+    dialect, over each stack (ids such as ``test_sync[openai-drop-after-2-chunks-httpx2]``),
+    and a check of the table.
 
     In the family's module: ``test_sync, test_async, test_table = fault_tests(CASES)``.
     """
@@ -222,13 +227,13 @@ def fault_tests(
     cases = pytest.mark.parametrize(("dialect", "case"), params)
 
     @cases
-    def test_sync(server: AuraServer, case: Case) -> None:
-        run_sync(server, case)
+    def test_sync(server: AuraServer, case: Case, stack: ModuleType) -> None:
+        run_sync(server, case, stack)
 
     @pytest.mark.anyio
     @cases
-    async def test_async(server: AuraServer, case: Case) -> None:
-        await run_async(server, case)
+    async def test_async(server: AuraServer, case: Case, stack: ModuleType) -> None:
+        await run_async(server, case, stack)
 
     def test_table() -> None:
         """Every case runs in some dialect, ids are unique, and an absent one says why."""

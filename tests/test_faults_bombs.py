@@ -53,6 +53,7 @@ from aura_sdk._content import (
 from tests._examples import examples
 from tests._harness import DONE, ROLE, event
 from tests._hostile import Peer, chunked, empty_blocks, gzip_bomb, head, hostile
+from tests._stacks import HTTP_CLIENTS, stack_module
 
 HI = [user("Hi")]
 CAP = 1 << 20
@@ -419,31 +420,44 @@ def _kwargs(base_url: str, case: Bomb) -> dict[str, Any]:
     }
 
 
+# The SDK's own client, and a caller's of either stack: the SDK decodes the body
+# itself, bounded, whoever's client carries it.
+callers = pytest.mark.parametrize("caller", HTTP_CLIENTS)
+
+
 @cases
-def test_sync(case: Bomb) -> None:
+@callers
+def test_sync(case: Bomb, caller: str | None) -> None:
     with hostile(_play(case.wire())) as server:
         result: Any = None
         error: BaseException | None = None
-        with AuraClient(**_kwargs(server.base_url, case)) as client:
+        http = None if caller is None else stack_module(caller).Client()
+        with AuraClient(**_kwargs(server.base_url, case), http_client=http) as client:
             try:
                 result = client.models() if case.call == "models" else client.chat(HI)
             except Exception as exc:  # the case says which
                 error = exc
+        if http is not None:
+            http.close()
         _check(case, result, error)
         assert server.requests[0].header("accept-encoding") == accept_encoding()
 
 
 @pytest.mark.anyio
 @cases
-async def test_async(case: Bomb) -> None:
+@callers
+async def test_async(case: Bomb, caller: str | None) -> None:
     with hostile(_play(case.wire())) as server:
         result: Any = None
         error: BaseException | None = None
-        async with AsyncAuraClient(**_kwargs(server.base_url, case)) as client:
+        http = None if caller is None else stack_module(caller).AsyncClient()
+        async with AsyncAuraClient(**_kwargs(server.base_url, case), http_client=http) as client:
             try:
                 result = await client.models() if case.call == "models" else await client.chat(HI)
             except Exception as exc:  # the case says which
                 error = exc
+        if http is not None:
+            await http.aclose()
         _check(case, result, error)
         assert server.requests[0].header("accept-encoding") == accept_encoding()
 

@@ -3,7 +3,9 @@
 Reading ``.text`` mid-loop, streams dropped unread, a connection dropped by one
 task while another already waits for the pool, cancellation at random points,
 ``close()`` from another thread, two readers of one stream, a closed client.
-Every test runs against the local server on 127.0.0.1, on small pools.
+Every test runs against the local server on 127.0.0.1, on small pools, and
+where the caller's client is used, over each HTTP stack (httpx, httpx2: the
+``stack`` fixture).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import random
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from importlib import metadata
+from types import ModuleType
 
 import anyio
 import httpx
@@ -31,11 +34,10 @@ from aura_sdk import (
 )
 from aura_sdk.server import AuraServer, Fault
 from tests._harness import DIALECTS
+from tests._stacks import one_connection
 
 HI = [user("Hi")]
 OK = "Hello, world"  # the `server` fixture's reply
-ONE = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-TWO = httpx.Limits(max_connections=2, max_keepalive_connections=2)
 # A connection not given back fails the next call at its pool timeout: fast.
 FAST = Timeout(connect=2, response=2, read=2, write=2, pool=0.5)
 LONG = Fault(chunks=(b"one ", b"two ", b"three ", b"four"))
@@ -45,8 +47,8 @@ both = pytest.mark.parametrize("dialect", DIALECTS)
 
 
 @pytest.fixture
-def client(server: AuraServer) -> Iterator[AuraClient]:
-    with httpx.Client(limits=ONE) as http:
+def client(server: AuraServer, stack: ModuleType) -> Iterator[AuraClient]:
+    with stack.Client(limits=one_connection(stack)) as http:
         yield AuraClient(
             base_url=server.base_url,
             dialect=server.dialect,
@@ -57,8 +59,8 @@ def client(server: AuraServer) -> Iterator[AuraClient]:
 
 
 @pytest.fixture
-async def aclient(server: AuraServer) -> AsyncIterator[AsyncAuraClient]:
-    async with httpx.AsyncClient(limits=ONE) as http:
+async def aclient(server: AuraServer, stack: ModuleType) -> AsyncIterator[AsyncAuraClient]:
+    async with stack.AsyncClient(limits=one_connection(stack)) as http:
         yield AsyncAuraClient(
             base_url=server.base_url,
             dialect=server.dialect,
@@ -78,8 +80,14 @@ async def wait_until(condition: Callable[[], bool]) -> None:
     raise AssertionError("the condition never held")
 
 
+def two_connections(stack: ModuleType) -> object:
+    """``stack.Limits`` for a pool of two connections, kept alive."""
+    return stack.Limits(max_connections=2, max_keepalive_connections=2)
+
+
 def queued(http: httpx.AsyncClient) -> int:
-    """How many requests wait in ``http``'s pool for a connection (httpcore's queue)."""
+    """How many requests wait in ``http``'s pool for a connection (httpcore's queue,
+    httpcore2's too)."""
     pool = http._transport._pool  # type: ignore[attr-defined]
     return sum(request.connection is None for request in pool._requests)
 
@@ -208,11 +216,11 @@ async def test_async_dropped_stream_wakes_a_task_waiting_for_the_pool(
 @pytest.mark.anyio
 @both
 async def test_async_dropped_streams_wake_tasks_waiting_for_the_pool(
-    server: AuraServer,
+    server: AuraServer, stack: ModuleType
 ) -> None:
     """Two connections, two tasks dropping theirs, three tasks already waiting."""
     waiting = Timeout(connect=2, response=2, read=2, write=2, pool=1)
-    async with httpx.AsyncClient(limits=TWO) as http:
+    async with stack.AsyncClient(limits=two_connections(stack)) as http:
         client = AsyncAuraClient(
             base_url=server.base_url,
             dialect=server.dialect,
@@ -227,7 +235,7 @@ async def test_async_dropped_streams_wake_tasks_waiting_for_the_pool(
 
         async def dropper() -> None:
             async for _ in client.stream(HI):
-                if len(http._transport._pool.connections) == 2:  # type: ignore[attr-defined]
+                if len(http._transport._pool.connections) == 2:
                     holding.set()
                 await waiters_in.wait()
                 break
@@ -319,7 +327,7 @@ _ANYIO_DROPS_CONNECTED_STREAM = [
 )
 @both
 async def test_async_random_cancellation_leaves_the_pool_usable(
-    aura_server_factory: Callable[..., AuraServer], dialect: DialectName
+    aura_server_factory: Callable[..., AuraServer], dialect: DialectName, stack: ModuleType
 ) -> None:
     """Hundreds of rounds of calls cancelled during connect, in the pool's queue,
     before the status line and mid-body; after each, two calls at once succeed.
@@ -332,7 +340,7 @@ async def test_async_random_cancellation_leaves_the_pool_usable(
     )
     rng = random.Random(1093)
     survived = 0
-    async with httpx.AsyncClient(limits=TWO) as http:
+    async with stack.AsyncClient(limits=two_connections(stack)) as http:
         client = AsyncAuraClient(
             base_url=server.base_url,
             dialect=dialect,
@@ -380,7 +388,10 @@ async def test_async_random_cancellation_leaves_the_pool_usable(
 )
 @both
 def test_sync_close_from_another_thread(
-    aura_server_factory: Callable[..., AuraServer], fault: Fault, dialect: DialectName
+    aura_server_factory: Callable[..., AuraServer],
+    fault: Fault,
+    dialect: DialectName,
+    stack: ModuleType,
 ) -> None:
     server = aura_server_factory(
         dialect=dialect, fault=Fault(chunks=(b"Hello", b", world")), pace=0.01
@@ -388,7 +399,7 @@ def test_sync_close_from_another_thread(
     server.script(fault)
     # A read timeout far past the join below: only close() can end the reader.
     quiet = Timeout(connect=2, response=2, read=30, write=2, pool=0.5)
-    with httpx.Client(limits=ONE) as http:
+    with stack.Client(limits=one_connection(stack)) as http:
         client = AuraClient(
             base_url=server.base_url, dialect=dialect, http_client=http, timeout=quiet
         )
@@ -419,10 +430,10 @@ def test_sync_close_from_another_thread(
 
 @both
 def test_sync_close_from_another_thread_before_the_status_line(
-    server: AuraServer,
+    server: AuraServer, stack: ModuleType
 ) -> None:
     server.script(Fault(delay=0.3))
-    with httpx.Client(limits=ONE) as http:
+    with stack.Client(limits=one_connection(stack)) as http:
         client = AuraClient(
             base_url=server.base_url, dialect=server.dialect, http_client=http, timeout=FAST
         )
@@ -531,8 +542,9 @@ def test_sync_closed_client_sends_nothing(
     server: AuraServer,
     close: Callable[[AuraClient, httpx.Client], None],
     call: Callable[[AuraClient], object],
+    stack: ModuleType,
 ) -> None:
-    http = httpx.Client()
+    http = stack.Client()
     client = AuraClient(base_url=server.base_url, http_client=http)
     made_before = client.stream(HI)
     close(client, http)
@@ -571,8 +583,9 @@ async def test_async_closed_client_sends_nothing(
     server: AuraServer,
     close: Callable[[AsyncAuraClient, httpx.AsyncClient], object],
     call: Callable[[AsyncAuraClient], object],
+    stack: ModuleType,
 ) -> None:
-    http = httpx.AsyncClient()
+    http = stack.AsyncClient()
     client = AsyncAuraClient(base_url=server.base_url, http_client=http)
     made_before = client.stream(HI)
     await close(client, http)  # type: ignore[misc]

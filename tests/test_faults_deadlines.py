@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from types import ModuleType
 from typing import Any
 
-import httpx
 import pytest
 
 from aura_sdk import (
@@ -33,6 +33,7 @@ from aura_sdk import (
 from aura_sdk.server import AuraServer, Fault
 from tests._harness import DIALECTS, HI, NO_WAIT, OK, ROLE, event
 from tests._hostile import HostileServer, Peer, chunked, head, hostile
+from tests._stacks import HTTP_CLIENTS, stack_module
 
 EVERY = 0.02  # seconds between two trickled bytes: far within every per-read limit
 PAD = {"X-Pad": "p" * 100}  # a head of ~150 bytes: ~3 s when trickled
@@ -273,25 +274,26 @@ def test_sync(case: Trickle) -> None:
 
 @pytest.mark.anyio
 @pytest.mark.parametrize(
-    ("case", "own"),
+    ("case", "caller"),
     [
-        pytest.param(case, own, id=f"{case.id}-{'own-client' if own else 'caller-http-client'}")
+        pytest.param(case, *caller.values, id=f"{case.id}-{caller.id}", marks=caller.marks)
         for case in CASES
-        # A caller's own AsyncClient is bounded the same way in either dialect.
-        for own in ((True, False) if case.dialect == "aura" else (True,))
+        # A caller's own AsyncClient, of either stack, is bounded the same way in
+        # either dialect.
+        for caller in (HTTP_CLIENTS if case.dialect == "aura" else HTTP_CLIENTS[:1])
     ],
 )
-async def test_async(case: Trickle, own: bool) -> None:
+async def test_async(case: Trickle, caller: str | None) -> None:
     # A cancel scope bounds any transport, so a caller's own AsyncClient too.
     rec = Recorder(case.script)
     with hostile(rec) as server:
-        async with httpx.AsyncClient() as http:
+        async with stack_module(caller or "httpx").AsyncClient() as http:
             client = AsyncAuraClient(
                 base_url=case.url(server),
                 dialect=case.dialect,
                 timeout=case.timeout,
                 max_retries=case.max_retries,
-                http_client=None if own else http,
+                http_client=None if caller is None else http,
             )
             with pytest.raises(case.error) as info:
                 await (client.models() if case.call == "models" else client.chat(HI))
@@ -303,12 +305,12 @@ def short_trickled_head(peer: Peer) -> bool:
     return drip(peer, head()) and peer.send(chunked(b"late"))
 
 
-def test_sync_caller_http_client_head_is_checked_when_it_arrives() -> None:
-    # The narrowed guarantee: a caller's own httpx.Client bounds each socket read,
-    # so a trickled head is waited for; but a head later than its limit is still
-    # the response timeout (and retried as one), never a success.
+def test_sync_caller_http_client_head_is_checked_when_it_arrives(stack: ModuleType) -> None:
+    # The narrowed guarantee: a caller's own httpx.Client (or httpx2.Client) bounds
+    # each socket read, so a trickled head is waited for; but a head later than its
+    # limit is still the response timeout (and retried as one), never a success.
     rec = Recorder(short_trickled_head)
-    with hostile(rec) as server, httpx.Client() as http:
+    with hostile(rec) as server, stack.Client() as http:
         url = server.base_url
         client = AuraClient(
             base_url=url, http_client=http, timeout=Timeout(response=0.3), max_retries=0
@@ -401,9 +403,11 @@ def _check_redirect(error: APIStatusError, status: str, target: HostileServer) -
 
 @pytest.mark.parametrize("status", REDIRECTS)
 @pytest.mark.parametrize("follow", [True, False], ids=["follows", "default"])
-def test_sync_redirect_is_an_error_never_followed(status: str, follow: bool) -> None:
+def test_sync_redirect_is_an_error_never_followed(
+    status: str, follow: bool, stack: ModuleType
+) -> None:
     with hostile(lambda peer: None) as target, hostile(redirect_to(status, target)) as origin:
-        with httpx.Client(follow_redirects=follow) as http:
+        with stack.Client(follow_redirects=follow) as http:
             client = AuraClient(base_url=origin.base_url, http_client=http, max_retries=NO_WAIT)
             with pytest.raises(APIStatusError) as info:
                 client.chat(HI)
@@ -414,9 +418,11 @@ def test_sync_redirect_is_an_error_never_followed(status: str, follow: bool) -> 
 @pytest.mark.anyio
 @pytest.mark.parametrize("status", REDIRECTS)
 @pytest.mark.parametrize("follow", [True, False], ids=["follows", "default"])
-async def test_async_redirect_is_an_error_never_followed(status: str, follow: bool) -> None:
+async def test_async_redirect_is_an_error_never_followed(
+    status: str, follow: bool, stack: ModuleType
+) -> None:
     with hostile(lambda peer: None) as target, hostile(redirect_to(status, target)) as origin:
-        async with httpx.AsyncClient(follow_redirects=follow) as http:
+        async with stack.AsyncClient(follow_redirects=follow) as http:
             client = AsyncAuraClient(
                 base_url=origin.base_url, http_client=http, max_retries=NO_WAIT
             )

@@ -4,7 +4,9 @@
 ``tests/_harness.py``.)
 
 Every client here has a pool of ONE connection and a short pool timeout, so a
-connection that is not given back makes the next request fail at once.
+connection that is not given back makes the next request fail at once. The
+caller's clients (the ``client`` and ``aclient`` fixtures) come from each HTTP
+stack, httpx and httpx2 (the ``stack`` fixture).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import gc
 import sys
 import threading
 from collections.abc import AsyncGenerator, Iterator
+from types import ModuleType
 
 import anyio
 import httpx
@@ -32,8 +35,8 @@ from aura_sdk import (
 from aura_sdk.server import AuraServer, Fault
 from tests._harness import DIALECTS
 from tests._hostile import Peer, chunked, head, hostile
+from tests._stacks import HTTP_CLIENTS, one_connection, stack_module
 
-LIMITS = httpx.Limits(max_connections=1, max_keepalive_connections=1)
 TIMEOUT = Timeout(connect=5, response=5, read=5, write=5, pool=0.5)
 HI = [user("Hi")]
 LONG = Fault(chunks=(b"one ", b"two ", b"three ", b"four"))
@@ -56,8 +59,8 @@ class Boom(Exception):
 
 
 @pytest.fixture
-def client(server: AuraServer) -> Iterator[AuraClient]:
-    with httpx.Client(limits=LIMITS) as http:
+def client(server: AuraServer, stack: ModuleType) -> Iterator[AuraClient]:
+    with stack.Client(limits=one_connection(stack)) as http:
         yield AuraClient(
             base_url=server.base_url,
             dialect=server.dialect,
@@ -190,11 +193,11 @@ def test_sync_multibyte_split_across_chunks(client: AuraClient, server: AuraServ
 
 
 @pytest.fixture
-async def aclient(server: AuraServer) -> AsyncAuraClient:
+async def aclient(server: AuraServer, stack: ModuleType) -> AsyncAuraClient:
     return AsyncAuraClient(
         base_url=server.base_url,
         dialect=server.dialect,
-        http_client=httpx.AsyncClient(limits=LIMITS),
+        http_client=stack.AsyncClient(limits=one_connection(stack)),
         timeout=TIMEOUT,
         max_retries=0,
     )
@@ -503,21 +506,24 @@ def test_sync_rest_after_done_is_bounded(openai_server: AuraServer, after: str) 
 
 @pytest.mark.anyio
 @after_done
-async def test_async_rest_after_done_is_bounded(openai_server: AuraServer, after: str) -> None:
-    for http in (None, httpx.AsyncClient()):  # the SDK's own pool, and the caller's
-        async with AsyncAuraClient(
-            base_url=openai_server.base_url,
-            dialect="openai",
-            http_client=http,
-            timeout=SLOW,
-            max_retries=0,
-        ) as client:
-            openai_server.script(AFTER_DONE[after])
-            with anyio.fail_after(GUARD):
-                assert await client.chat(HI) == "hi"
-                assert (await client.chat(HI)).startswith("Hello")
-        if http is not None:
-            await http.aclose()
+@pytest.mark.parametrize("caller", HTTP_CLIENTS)
+async def test_async_rest_after_done_is_bounded(
+    openai_server: AuraServer, after: str, caller: str | None
+) -> None:
+    http = None if caller is None else stack_module(caller).AsyncClient()
+    async with AsyncAuraClient(
+        base_url=openai_server.base_url,
+        dialect="openai",
+        http_client=http,
+        timeout=SLOW,
+        max_retries=0,
+    ) as client:
+        openai_server.script(AFTER_DONE[after])
+        with anyio.fail_after(GUARD):
+            assert await client.chat(HI) == "hi"
+            assert (await client.chat(HI)).startswith("Hello")
+    if http is not None:
+        await http.aclose()
 
 
 # --- one connection for many sequential streams (openai/openai-python#3440) --------
@@ -538,9 +544,11 @@ def test_sync_sequential_streams_use_one_connection(server: AuraServer) -> None:
 
 @pytest.mark.anyio
 @both
-@pytest.mark.parametrize("own", [True, False], ids=["own-client", "caller-http-client"])
-async def test_async_sequential_streams_use_one_connection(server: AuraServer, own: bool) -> None:
-    http = None if own else httpx.AsyncClient()
+@pytest.mark.parametrize("caller", HTTP_CLIENTS)
+async def test_async_sequential_streams_use_one_connection(
+    server: AuraServer, caller: str | None
+) -> None:
+    http = None if caller is None else stack_module(caller).AsyncClient()
     async with AsyncAuraClient(
         base_url=server.base_url,
         dialect=server.dialect,

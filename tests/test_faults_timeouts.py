@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import socket
 from collections.abc import Callable, Iterator
+from types import ModuleType
 
 import pytest
 
@@ -158,11 +159,9 @@ async def test_async_connect_timeout(unanswered_port: int) -> None:
 
 
 @both
-def test_sync_pool_timeout(server: AuraServer) -> None:
-    import httpx
-
+def test_sync_pool_timeout(server: AuraServer, stack: ModuleType) -> None:
     server.script(Fault(chunks=(b"a", b"b"), stall_after=1))
-    with httpx.Client(limits=httpx.Limits(max_connections=1)) as http:
+    with stack.Client(limits=stack.Limits(max_connections=1)) as http:
         client = AuraClient(
             base_url=server.base_url,
             dialect=server.dialect,
@@ -180,11 +179,9 @@ def test_sync_pool_timeout(server: AuraServer) -> None:
 
 @pytest.mark.anyio
 @both
-async def test_async_pool_timeout(server: AuraServer) -> None:
-    import httpx
-
+async def test_async_pool_timeout(server: AuraServer, stack: ModuleType) -> None:
     server.script(Fault(chunks=(b"a", b"b"), stall_after=1))
-    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=1)) as http:
+    async with stack.AsyncClient(limits=stack.Limits(max_connections=1)) as http:
         client = AsyncAuraClient(
             base_url=server.base_url,
             dialect=server.dialect,

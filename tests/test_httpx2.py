@@ -3,14 +3,15 @@ httpx: a caller's ``httpx2.Client`` / ``AsyncClient`` as ``http_client=``.
 
 httpx2 installs on Python 3.11+ only: on older Pythons the httpx2 half of this
 file is reported as not applicable (the one skip of the suite). The fault suites
-run over httpx; here, over both stacks on real sockets: a reply in each dialect,
-retries, each time limit, a cut, a bomb, a dead pooled connection, one connection
-for many streams, secrets in the stack's own logs, and the clients refused.
+run over both stacks too (the ``stack`` fixture); here, on real sockets: a reply
+in each dialect, retries, each time limit, a cut, a bomb, a dead pooled
+connection, one connection for many streams, secrets in the stack's own logs,
+the clients refused, and the SDK in a process where ``httpx2.alias_httpx()`` made
+``import httpx`` give httpx2.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import subprocess
 import sys
@@ -36,26 +37,12 @@ from aura_sdk import (
 )
 from aura_sdk.server import AuraServer, Fault
 from tests._hostile import Peer, _read_request, chunked, gzip_bomb, head, hostile
+from tests._stacks import HAS_HTTPX2, NOT_APPLICABLE
 
-HAS_HTTPX2 = importlib.util.find_spec("httpx2") is not None
-NOT_APPLICABLE = "not applicable: httpx2 installs on Python 3.11+ only"
-STACKS = [
-    pytest.param("httpx", id="httpx"),
-    pytest.param(
-        "httpx2", id="httpx2", marks=pytest.mark.skipif(not HAS_HTTPX2, reason=NOT_APPLICABLE)
-    ),
-]
 HI = [user("Hi")]
 HELLO = Fault(chunks=(b"Hello", b", world"))
 GUARD = 10.0  # a hang guard, never a measure
 FAST = Timeout(connect=2, response=0.5, read=0.5, write=2, pool=2)
-
-
-@pytest.fixture(params=STACKS)
-def stack(request: pytest.FixtureRequest) -> ModuleType:
-    """The HTTP stack of the caller's client: httpx, or httpx2."""
-    module: ModuleType = __import__(request.param)
-    return module
 
 
 def _sync(stack: ModuleType, server: AuraServer | str, **kwargs: Any) -> tuple[Any, AuraClient]:
@@ -261,3 +248,70 @@ def test_import_aura_sdk_imports_no_httpx2() -> None:
     code = "import sys, aura_sdk; print('httpx2' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+ALIASED = """
+import httpx2; httpx2.alias_httpx()  # before anything imports httpx: the SDK's httpx is httpx2
+import sys, anyio, httpx
+from aura_sdk import AsyncAuraClient, AuraClient, StreamTimeoutError, APITimeoutError, Timeout, user
+from aura_sdk.server import AuraServer, Fault
+assert httpx.__name__ == "httpx2"
+HI, STALL = [user("hi")], Fault(chunks=(b"a", b"b"), stall_after=1)
+
+
+def raised(call):
+    try:
+        call()
+    except Exception as error:
+        return error
+    raise AssertionError("nothing was raised")
+
+
+async def araised(call):
+    try:
+        await call()
+    except Exception as error:
+        return error
+    raise AssertionError("nothing was raised")
+
+
+with AuraServer(pace=0, fault=Fault(chunks=(b"Hello", b", world"))) as server:
+    with AuraClient(base_url=server.base_url, max_retries=0) as client:
+        assert client.chat(HI) == "Hello, world"
+        server.script(STALL)
+        error = raised(lambda: client.chat(HI, timeout=Timeout(read=0.3)))
+        assert isinstance(error, StreamTimeoutError), repr(error)
+        assert (error.limit, error.text) == ("read", "a"), error
+        server.script(Fault(delay=2))
+        error = raised(lambda: client.chat(HI, timeout=Timeout(response=0.3)))
+        assert isinstance(error, APITimeoutError) and error.limit == "response", repr(error)
+        assert client.chat(HI) == "Hello, world"
+
+    async def main() -> None:
+        async with AsyncAuraClient(base_url=server.base_url, max_retries=0) as client:
+            assert await client.chat(HI) == "Hello, world"
+            server.script(STALL)
+            error = await araised(lambda: client.chat(HI, timeout=Timeout(text=0.3)))
+            assert isinstance(error, StreamTimeoutError), repr(error)
+            assert (error.limit, error.text) == ("text", "a"), error
+            assert await client.chat(HI) == "Hello, world"
+
+    anyio.run(main)
+    anyio.run(main, backend="trio")
+print("ok")
+"""
+
+
+@pytest.mark.skipif(not HAS_HTTPX2, reason=NOT_APPLICABLE)
+def test_the_sdk_works_where_alias_httpx_made_httpx_httpx2() -> None:
+    # httpx2.alias_httpx() (for applications moving off httpx) makes `import httpx` give
+    # httpx2 and `import httpcore` httpcore2, process-wide: the SDK's own client is
+    # then an httpx2 one, and every limit still holds, each error still typed.
+    out = subprocess.run(
+        [sys.executable, "-W", "error", "-c", ALIASED],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (out.returncode, out.stdout.strip()) == (0, "ok"), out.stderr

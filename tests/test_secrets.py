@@ -42,6 +42,7 @@ from aura_sdk._secrets import scrub
 from aura_sdk.server import AuraServer, Fault
 from tests._harness import DIALECTS, ROLE
 from tests._hostile import HostileServer, Peer, chunked, head, hostile
+from tests._stacks import HTTP_CLIENTS, stack_module
 
 KEY = "sk-live-0123456789abcdef"
 HI = [user("Hi")]
@@ -314,39 +315,53 @@ def _assert_nothing_shows(
 
 
 @echoes
+@pytest.mark.parametrize("caller", HTTP_CLIENTS)
 def test_echoed_secrets_show_nowhere_sync(
-    dialect: DialectName, echo: Echo, caplog: pytest.LogCaptureFixture
+    dialect: DialectName, echo: Echo, caplog: pytest.LogCaptureFixture, caller: str | None
 ) -> None:
     caplog.set_level(logging.DEBUG)  # the root logger: aura_sdk, httpx, httpcore, h11...
     error: BaseException | None = None
+    http = None if caller is None else stack_module(caller).Client()
     with hostile(echo.script) as server:
         url = _url(server, dialect)
-        with AuraClient(base_url=url, dialect=dialect, api_key=KEY, max_retries=0) as client:
+        with AuraClient(
+            base_url=url, dialect=dialect, api_key=KEY, max_retries=0, http_client=http
+        ) as client:
             assert PASSWORD not in repr(client)
             try:
                 client.models() if echo.call == "models" else client.chat(HI)
             except Exception as exc:  # the case says which
                 error = exc
+    if http is not None:
+        http.close()
     _assert_sent(server, dialect)
     _assert_nothing_shows(error, echo, caplog, dialect)
 
 
 @pytest.mark.anyio
 @echoes
+@pytest.mark.parametrize("caller", HTTP_CLIENTS)
 async def test_echoed_secrets_show_nowhere_async(
-    dialect: DialectName, echo: Echo, caplog: pytest.LogCaptureFixture
+    dialect: DialectName, echo: Echo, caplog: pytest.LogCaptureFixture, caller: str | None
 ) -> None:
     caplog.set_level(logging.DEBUG)
     error: BaseException | None = None
+    http = None if caller is None else stack_module(caller).AsyncClient()
     with hostile(echo.script) as server:
         async with AsyncAuraClient(
-            base_url=_url(server, dialect), dialect=dialect, api_key=KEY, max_retries=0
+            base_url=_url(server, dialect),
+            dialect=dialect,
+            api_key=KEY,
+            max_retries=0,
+            http_client=http,
         ) as client:
             assert PASSWORD not in repr(client)
             try:
                 await (client.models() if echo.call == "models" else client.chat(HI))
             except Exception as exc:  # the case says which
                 error = exc
+    if http is not None:
+        await http.aclose()
     _assert_sent(server, dialect)
     _assert_nothing_shows(error, echo, caplog, dialect)
 

@@ -1,0 +1,49 @@
+"""The two HTTP stacks a caller's ``http_client=`` may come from, as a test axis.
+
+A test that takes the ``stack`` fixture (tests/conftest.py) runs once per stack:
+over ``httpx`` and over ``httpx2`` (pydantic's fork, openai-python 3.x's stack),
+its caller's client built from the fixture's module (``stack.Client(...)``).
+httpx2 installs on Python 3.11+ only: on older Pythons the httpx2 half is
+reported as not applicable, the one skip of the suite.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+HAS_HTTPX2 = importlib.util.find_spec("httpx2") is not None
+NOT_APPLICABLE = "not applicable: httpx2 installs on Python 3.11+ only"
+STACKS = [
+    pytest.param("httpx", id="httpx"),
+    pytest.param(
+        "httpx2", id="httpx2", marks=pytest.mark.skipif(not HAS_HTTPX2, reason=NOT_APPLICABLE)
+    ),
+]
+
+
+def one_connection(stack: Any) -> Any:
+    """``stack.Limits`` for a pool of one connection, kept alive."""
+    return stack.Limits(max_connections=1, max_keepalive_connections=1)
+
+
+def stack_module(name: str) -> ModuleType:
+    """The module of the stack named ``name``: ``httpx`` or ``httpx2``."""
+    return importlib.import_module(name)
+
+
+# Whose client a test's stream goes over: the SDK's own (``None``), or a caller's
+# ``http_client=`` of either stack.
+HTTP_CLIENTS = [
+    pytest.param(None, id="own-client"),
+    pytest.param("httpx", id="httpx-client"),
+    pytest.param(
+        "httpx2",
+        id="httpx2-client",
+        marks=pytest.mark.skipif(not HAS_HTTPX2, reason=NOT_APPLICABLE),
+    ),
+]
