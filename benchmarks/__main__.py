@@ -2,6 +2,8 @@
 
 The OpenAI-dialect section puts ``dialect="openai"`` beside openai-python and a
 raw httpx SSE reader on one OpenChat-shaped stream (``benchmarks.openai_worker``).
+The stacks section puts the SDK over a caller's httpx2 client beside the SDK over
+an httpx one, in both dialects (``benchmarks.stacks_worker``).
 
 Everything runs in one go on 127.0.0.1, each measurement in a fresh process,
 contenders interleaved round by round; results are medians, compared as ratios
@@ -25,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks import openai_worker
+from benchmarks import openai_worker, stacks_worker
 from benchmarks.rawserver import DELTA
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,7 +103,7 @@ SMOKE = Sizes(
     openai_repeats=1,
     sequential=5,
 )
-SCENARIOS = ("throughput", "first_chunk", "concurrent", "imports", "openai")
+SCENARIOS = ("throughput", "first_chunk", "concurrent", "imports", "openai", "stacks")
 SHORT_DELTAS = 3  # content deltas of the short OpenAI-dialect stream (rawserver)
 
 
@@ -173,7 +175,11 @@ def run(sizes: Sizes, scenarios: tuple[str, ...] = SCENARIOS) -> dict[str, Any]:
         "openai_throughput": {},
         "openai_first_text": {},
         "openai_sequential": {},
+        "stacks_throughput": {},
+        "stacks_first": {},
     }
+    # httpx2 installs on Python 3.11+ only: without it the stacks section is left out.
+    stacks = stacks_worker.CONTENDERS if available("httpx2") else []
     try:
         for round_ in range(sizes.rounds):
             order = contenders if round_ % 2 == 0 else contenders[::-1]
@@ -209,6 +215,24 @@ def run(sizes: Sizes, scenarios: tuple[str, ...] = SCENARIOS) -> dict[str, Any]:
                     raw["openai_sequential"].setdefault(contender, []).append(
                         worker("openai_sequential", contender, urls["sse-seq"], params)
                     )
+            if "stacks" in scenarios:
+                for contender in stacks if round_ % 2 == 0 else stacks[::-1]:
+                    sse = contender.startswith("openai")
+                    params = {"repeats": sizes.openai_repeats if sse else sizes.repeats}
+                    raw["stacks_throughput"].setdefault(contender, []).append(
+                        worker(
+                            "stacks_throughput",
+                            contender,
+                            urls["sse-long" if sse else "long"],
+                            params,
+                        )
+                    )
+                    params = {"repeats": sizes.first_repeats}
+                    raw["stacks_first"].setdefault(contender, []).append(
+                        worker(
+                            "stacks_first", contender, urls["sse-short" if sse else "short"], params
+                        )
+                    )
     finally:
         assert server.stdin is not None
         server.stdin.close()
@@ -222,6 +246,8 @@ def run(sizes: Sizes, scenarios: tuple[str, ...] = SCENARIOS) -> dict[str, Any]:
         "openai_throughput": {},
         "openai_first_text": {},
         "openai_sequential": {},
+        "stacks_throughput": {},
+        "stacks_first": {},
     }
     for contender, runs in raw["throughput"].items():
         seconds = statistics.median(r["seconds"] for r in runs)
@@ -268,6 +294,15 @@ def run(sizes: Sizes, scenarios: tuple[str, ...] = SCENARIOS) -> dict[str, Any]:
             "streams_per_s": statistics.median(r["streams"] / r["seconds"] for r in runs),
             "connections": max(r["connections"] for r in runs),
             "streams": sizes.sequential,
+        }
+    for contender, runs in raw["stacks_throughput"].items():
+        results["stacks_throughput"][contender] = {
+            "seconds": statistics.median(r["seconds"] for r in runs),
+            "size": runs[0]["size"],
+        }
+    for contender, runs in raw["stacks_first"].items():
+        results["stacks_first"][contender] = {
+            "ms": statistics.median(r["seconds"] for r in runs) * 1000
         }
     results["imports"] = (
         {m: import_time(m, sizes.import_runs) for m in IMPORTS} if "imports" in scenarios else {}
@@ -316,6 +351,53 @@ def openai_ratios(results: dict[str, Any]) -> dict[str, dict[str, float]]:
             if contender in f and other in f:
                 row[f"{prefix}_first_text"] = f[contender]["ms"] / f[other]["ms"]
     return out
+
+
+def stack_ratios(results: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Stacks section, per ``{dialect}-{facade}``: the SDK over httpx2 to the SDK over
+    httpx. ``throughput`` is speed over speed (higher is better: above 1, httpx2 is
+    faster), ``first_text`` ms over ms (lower is better)."""
+    t, f = results.get("stacks_throughput", {}), results.get("stacks_first", {})
+    out: dict[str, dict[str, float]] = {}
+    for dialect in stacks_worker.DIALECTS:
+        for facade in stacks_worker.FACADES:
+            one, two = f"{dialect}-httpx-{facade}", f"{dialect}-httpx2-{facade}"
+            row: dict[str, float] = {}
+            if one in t and two in t:
+                row["throughput"] = t[one]["seconds"] / t[two]["seconds"]
+            if one in f and two in f:
+                row["first_text"] = f[two]["ms"] / f[one]["ms"]
+            if row:
+                out[f"{dialect}-{facade}"] = row
+    return out
+
+
+def stacks_report(results: dict[str, Any], rows: dict[str, dict[str, float]]) -> list[str]:
+    t, f = results.get("stacks_throughput", {}), results.get("stacks_first", {})
+    if not t:
+        return []
+    lines = [
+        "",
+        "## Both stacks: the SDK over an httpx2 client against over an httpx one",
+        "",
+        "`AuraClient` / `AsyncAuraClient` with `http_client=` an `httpx2` client and an",
+        "`httpx` one, each made with the SDK's own pool limits; the same SDK code runs above",
+        "either transport, so the ratio is the stack's. Throughput: the long stream of",
+        "each dialect (the aura one: 20-byte plain-text chunks; the openai one: the SSE",
+        "stream above); first text: the short stream, connection reused.",
+        "",
+        "| dialect-facade | httpx s | httpx2 s | throughput httpx2/httpx | first text httpx ms | httpx2 ms | first text httpx2/httpx |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, row in rows.items():
+        dialect, facade = name.split("-")
+        one, two = f"{dialect}-httpx-{facade}", f"{dialect}-httpx2-{facade}"
+        lines.append(
+            f"| {name} | {t[one]['seconds']:.3f} | {t[two]['seconds']:.3f} | "
+            f"{row.get('throughput', 0):.3f}x | {f[one]['ms']:.3f} | {f[two]['ms']:.3f} | "
+            f"{row.get('first_text', 0):.3f}x |"
+        )
+    return lines
 
 
 def targets(
@@ -458,6 +540,7 @@ def report(
     lines += openai_report(results, dialect or {})
     if dialect:
         lines += ["", "![OpenAI dialect](benchmarks-openai.png)"]
+    lines += stacks_report(results, stack_ratios(results))
     lines += ["", "## Targets", "", "| target | measured | |", "|---|---:|---|"]
     for name, ok, value in checks:
         lines.append(f"| {name} | {value} | {'met' if ok else '**missed**'} |")
@@ -614,7 +697,15 @@ def main(argv: list[str] | None = None) -> int:
     text = report(results, rows, checks, command, dialect)
     (args.out / "benchmarks.md").write_text(text)
     (args.out / "benchmarks.json").write_text(
-        json.dumps({"results": results, "ratios": rows, "openai_ratios": dialect}, indent=2)
+        json.dumps(
+            {
+                "results": results,
+                "ratios": rows,
+                "openai_ratios": dialect,
+                "stack_ratios": stack_ratios(results),
+            },
+            indent=2,
+        )
     )
     chart(rows, args.out / "benchmarks.png")
     if dialect:

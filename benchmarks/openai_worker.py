@@ -161,10 +161,23 @@ def backend(contender: str) -> str:
 
 def throughput(contender: str, url: str, params: dict[str, Any]) -> dict[str, Any]:
     """Median seconds to read the whole long stream (after one warm-up), and its characters."""
-    repeats = params["repeats"]
+    sync = contender in SYNC
+    return timed(sync, sync_texts, async_texts, contender, url, params["repeats"])
+
+
+def timed(
+    sync: bool,
+    sync_texts: Callable[[str, str], tuple[Texts, Callable[[], None]]],
+    async_texts: Callable[[str, str], tuple[AsyncTexts, Callable[[], Awaitable[None]]]],
+    contender: str,
+    url: str,
+    repeats: int,
+) -> dict[str, Any]:
+    """``throughput``, over any contender's ``sync_texts`` or ``async_texts`` (the stacks
+    section's too)."""
     times: list[float] = []
     size = 0
-    if contender in SYNC:
+    if sync:
         texts, close = sync_texts(contender, url)
         sum(len(t) for t in texts())  # warm-up
         for _ in range(repeats):
@@ -191,10 +204,22 @@ def throughput(contender: str, url: str, params: dict[str, Any]) -> dict[str, An
 
 def first_text(contender: str, url: str, params: dict[str, Any]) -> dict[str, Any]:
     """Median time from the call to the first text piece of a short stream (5 warm-ups)."""
-    repeats = params["repeats"]
+    sync = contender in SYNC
+    return timed_first(sync, sync_texts, async_texts, contender, url, params["repeats"])
+
+
+def timed_first(
+    sync: bool,
+    sync_texts: Callable[[str, str], tuple[Texts, Callable[[], None]]],
+    async_texts: Callable[[str, str], tuple[AsyncTexts, Callable[[], Awaitable[None]]]],
+    contender: str,
+    url: str,
+    repeats: int,
+) -> dict[str, Any]:
+    """``first_text``, over any contender's ``sync_texts`` or ``async_texts``."""
     samples: list[float] = []
     size = 0
-    if contender in SYNC:
+    if sync:
         texts, close = sync_texts(contender, url)
         for i in range(repeats + 5):
             start = time.perf_counter()

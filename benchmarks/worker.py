@@ -18,7 +18,7 @@ import httpx
 
 from aura_sdk import AsyncAuraClient, AuraClient, Timeout, user
 from aura_sdk._http import DEFAULT_LIMITS
-from benchmarks import openai_worker
+from benchmarks import openai_worker, stacks_worker
 
 HI = [user("Hi")]
 TIMEOUT = Timeout(connect=30, response=60, read=60, write=30, pool=120)
@@ -331,6 +331,8 @@ SCENARIOS = {
     "openai_throughput": openai_worker.throughput,
     "openai_first_text": openai_worker.first_text,
     "openai_sequential": openai_worker.sequential,
+    "stacks_throughput": stacks_worker.throughput,
+    "stacks_first": stacks_worker.first_text,
 }
 
 if __name__ == "__main__":

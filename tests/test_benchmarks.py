@@ -85,3 +85,27 @@ def test_benchmark_smoke_run_produces_the_report(tmp_path: Path) -> None:
         assert (
             f"| aura-openai-{facade} throughput >= 0.9x raw httpx (httpx-sse-{facade}) |" in report
         )
+
+    # The stacks section (httpx2 is in the default Python's venv, where this runs): the
+    # SDK over each stack's client, in both dialects and every facade, read the same
+    # reply to its end; the ratio of httpx2 to httpx is reported for each.
+    assert "## Both stacks" in report
+    stacks = {
+        f"{d}-{s}-{f}"
+        for d in ("aura", "openai")
+        for s in ("httpx", "httpx2")
+        for f in ("sync", "asyncio", "trio")
+    }
+    assert set(data["stacks_throughput"]) == stacks
+    assert set(data["stacks_first"]) == stacks
+    for name, row in data["stacks_throughput"].items():
+        twin = data["stacks_throughput"][name.replace("-httpx2-", "-httpx-")]
+        assert row["size"] == twin["size"] > 0, name
+    stack_ratios = json.loads((tmp_path / "benchmarks.json").read_text())["stack_ratios"]
+    assert set(stack_ratios) == {
+        f"{d}-{f}" for d in ("aura", "openai") for f in ("sync", "asyncio", "trio")
+    }
+    for row in stack_ratios.values():
+        assert set(row) == {"throughput", "first_text"}
+        assert row["throughput"] > 0
+        assert row["first_text"] > 0
