@@ -178,7 +178,7 @@ def run(sizes: Sizes, scenarios: tuple[str, ...] = SCENARIOS) -> dict[str, Any]:
         "stacks_throughput": {},
         "stacks_first": {},
     }
-    # httpx2 installs on Python 3.11+ only: without it the stacks section is left out.
+    # httpx2 installs on Python 3.10+ only: without it the stacks section is left out.
     stacks = stacks_worker.CONTENDERS if available("httpx2") else []
     try:
         for round_ in range(sizes.rounds):

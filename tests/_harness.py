@@ -15,7 +15,7 @@ of each family checks that the reason is given.
 
 Every case also runs over both HTTP stacks (the ``stack`` fixture: the caller's
 client is an ``httpx`` or an ``httpx2`` one), the same promise over another
-transport; the httpx2 half is not applicable before Python 3.11.
+transport; the httpx2 half is not applicable on Python 3.9.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import pytest
 
 from aura_sdk import AsyncAuraClient, AuraClient, DialectName, RetryPolicy, Timeout, user
 from aura_sdk.server import AuraServer, Fault
-from tests._stacks import one_connection
+from tests._stacks import async_client, one_connection, sync_client
 
 HI = [user("Hi")]
 OK = "Hello, world"  # what the `server` fixture answers when nothing is scripted
@@ -164,7 +164,7 @@ def _check(
 
 def run_sync(server: AuraServer, case: Case, stack: ModuleType) -> None:
     server.script(*case.faults)
-    with stack.Client(limits=one_connection(stack)) as http:
+    with sync_client(stack, limits=one_connection(stack)) as http:
         client = AuraClient(http_client=http, **_client_kwargs(server, case))
         text = retries = error = None
         stream = client.stream(HI, **case.call)
@@ -181,7 +181,7 @@ def run_sync(server: AuraServer, case: Case, stack: ModuleType) -> None:
 
 async def run_async(server: AuraServer, case: Case, stack: ModuleType) -> None:
     server.script(*case.faults)
-    async with stack.AsyncClient(limits=one_connection(stack)) as http:
+    async with async_client(stack, limits=one_connection(stack)) as http:
         client = AsyncAuraClient(http_client=http, **_client_kwargs(server, case))
         text = retries = error = None
         stream = client.stream(HI, **case.call)

@@ -2,22 +2,24 @@
 
 A test that takes the ``stack`` fixture (tests/conftest.py) runs once per stack:
 over ``httpx`` and over ``httpx2`` (pydantic's fork, openai-python 3.x's stack),
-its caller's client built from the fixture's module (``stack.Client(...)``).
-httpx2 installs on Python 3.11+ only: on older Pythons the httpx2 half is
+its caller's client made by ``sync_client(stack, ...)`` or ``async_client``.
+httpx2 installs on Python 3.10+ only: on Python 3.9 the httpx2 half is
 reported as not applicable, the one skip of the suite.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
+import ssl
 from types import ModuleType
 from typing import Any
 
 import pytest
 
 HAS_HTTPX2 = importlib.util.find_spec("httpx2") is not None
-NOT_APPLICABLE = "not applicable: httpx2 installs on Python 3.11+ only"
+NOT_APPLICABLE = "not applicable: httpx2 installs on Python 3.10+ only"
 STACKS = [
     pytest.param("httpx", id="httpx"),
     pytest.param(
@@ -47,3 +49,23 @@ HTTP_CLIENTS = [
         marks=pytest.mark.skipif(not HAS_HTTPX2, reason=NOT_APPLICABLE),
     ),
 ]
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context for every caller's client the tests make: a client makes its
+    own otherwise, about 30 ms of CPU each (the CA bundle loaded again), thousands of
+    times a run; the tests speak plain HTTP on 127.0.0.1."""
+    return ssl.create_default_context()
+
+
+def sync_client(stack: ModuleType | str, **kwargs: Any) -> Any:
+    """A caller's ``Client`` of ``stack`` (a module or its name), with ``kwargs``."""
+    module = stack_module(stack) if isinstance(stack, str) else stack
+    return module.Client(verify=_tls(), **kwargs)
+
+
+def async_client(stack: ModuleType | str, **kwargs: Any) -> Any:
+    """A caller's ``AsyncClient`` of ``stack`` (a module or its name), with ``kwargs``."""
+    module = stack_module(stack) if isinstance(stack, str) else stack
+    return module.AsyncClient(verify=_tls(), **kwargs)

@@ -53,7 +53,7 @@ from aura_sdk._content import (
 from tests._examples import examples
 from tests._harness import DONE, ROLE, event
 from tests._hostile import Peer, chunked, empty_blocks, gzip_bomb, head, hostile
-from tests._stacks import HTTP_CLIENTS, stack_module
+from tests._stacks import HTTP_CLIENTS, async_client, sync_client
 
 HI = [user("Hi")]
 CAP = 1 << 20
@@ -431,7 +431,7 @@ def test_sync(case: Bomb, caller: str | None) -> None:
     with hostile(_play(case.wire())) as server:
         result: Any = None
         error: BaseException | None = None
-        http = None if caller is None else stack_module(caller).Client()
+        http = None if caller is None else sync_client(caller)
         with AuraClient(**_kwargs(server.base_url, case), http_client=http) as client:
             try:
                 result = client.models() if case.call == "models" else client.chat(HI)
@@ -450,7 +450,7 @@ async def test_async(case: Bomb, caller: str | None) -> None:
     with hostile(_play(case.wire())) as server:
         result: Any = None
         error: BaseException | None = None
-        http = None if caller is None else stack_module(caller).AsyncClient()
+        http = None if caller is None else async_client(caller)
         async with AsyncAuraClient(**_kwargs(server.base_url, case), http_client=http) as client:
             try:
                 result = await client.models() if case.call == "models" else await client.chat(HI)

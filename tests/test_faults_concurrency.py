@@ -33,8 +33,9 @@ from aura_sdk import (
     user,
 )
 from aura_sdk.server import AuraServer, Fault
+from tests._examples import examples
 from tests._harness import DIALECTS
-from tests._stacks import one_connection
+from tests._stacks import async_client, one_connection, sync_client
 
 HI = [user("Hi")]
 OK = "Hello, world"  # the `server` fixture's reply
@@ -48,7 +49,7 @@ both = pytest.mark.parametrize("dialect", DIALECTS)
 
 @pytest.fixture
 def client(server: AuraServer, stack: ModuleType) -> Iterator[AuraClient]:
-    with stack.Client(limits=one_connection(stack)) as http:
+    with sync_client(stack, limits=one_connection(stack)) as http:
         yield AuraClient(
             base_url=server.base_url,
             dialect=server.dialect,
@@ -60,7 +61,7 @@ def client(server: AuraServer, stack: ModuleType) -> Iterator[AuraClient]:
 
 @pytest.fixture
 async def aclient(server: AuraServer, stack: ModuleType) -> AsyncIterator[AsyncAuraClient]:
-    async with stack.AsyncClient(limits=one_connection(stack)) as http:
+    async with async_client(stack, limits=one_connection(stack)) as http:
         yield AsyncAuraClient(
             base_url=server.base_url,
             dialect=server.dialect,
@@ -220,7 +221,7 @@ async def test_async_dropped_streams_wake_tasks_waiting_for_the_pool(
 ) -> None:
     """Two connections, two tasks dropping theirs, three tasks already waiting."""
     waiting = Timeout(connect=2, response=2, read=2, write=2, pool=1)
-    async with stack.AsyncClient(limits=two_connections(stack)) as http:
+    async with async_client(stack, limits=two_connections(stack)) as http:
         client = AsyncAuraClient(
             base_url=server.base_url,
             dialect=server.dialect,
@@ -291,8 +292,10 @@ async def test_async_stream_dropped_on_another_thread_touches_no_event_loop(
 
 # --- 4. cancellation at random points leaves a small pool usable ----------------
 
-ROUNDS = {"aura": 300, "openai": 100}
-"""Rounds per dialect: the openai dialect's body parsing, on the same transport, in fewer."""
+ROUNDS = {"aura": examples(300), "openai": examples(100)}
+"""Rounds per dialect: the openai dialect's body parsing, on the same transport, in fewer;
+all of them on the default Python, a quarter on the others (as hypothesis draws its
+examples: tests/_examples.py), over each stack."""
 CALLS = 5  # per round, on 2 connections: most of them wait in the pool's queue
 
 # anyio before 4.16 (the newest for Python 3.9 is 4.12.1): ``anyio.connect_tcp``
@@ -329,8 +332,9 @@ _ANYIO_DROPS_CONNECTED_STREAM = [
 async def test_async_random_cancellation_leaves_the_pool_usable(
     aura_server_factory: Callable[..., AuraServer], dialect: DialectName, stack: ModuleType
 ) -> None:
-    """Hundreds of rounds of calls cancelled during connect, in the pool's queue,
-    before the status line and mid-body; after each, two calls at once succeed.
+    """Hundreds of rounds (a quarter of them off the default Python) of calls
+    cancelled during connect, in the pool's queue, before the status line and
+    mid-body; after each, two calls at once succeed.
 
     (httpcore#1093: a request cancelled in the pool's queue just after it was
     handed a new connection leaves that connection CONNECTING, holding a slot.)
@@ -340,7 +344,7 @@ async def test_async_random_cancellation_leaves_the_pool_usable(
     )
     rng = random.Random(1093)
     survived = 0
-    async with stack.AsyncClient(limits=two_connections(stack)) as http:
+    async with async_client(stack, limits=two_connections(stack)) as http:
         client = AsyncAuraClient(
             base_url=server.base_url,
             dialect=dialect,
@@ -399,7 +403,7 @@ def test_sync_close_from_another_thread(
     server.script(fault)
     # A read timeout far past the join below: only close() can end the reader.
     quiet = Timeout(connect=2, response=2, read=30, write=2, pool=0.5)
-    with stack.Client(limits=one_connection(stack)) as http:
+    with sync_client(stack, limits=one_connection(stack)) as http:
         client = AuraClient(
             base_url=server.base_url, dialect=dialect, http_client=http, timeout=quiet
         )
@@ -433,7 +437,7 @@ def test_sync_close_from_another_thread_before_the_status_line(
     server: AuraServer, stack: ModuleType
 ) -> None:
     server.script(Fault(delay=0.3))
-    with stack.Client(limits=one_connection(stack)) as http:
+    with sync_client(stack, limits=one_connection(stack)) as http:
         client = AuraClient(
             base_url=server.base_url, dialect=server.dialect, http_client=http, timeout=FAST
         )
@@ -544,7 +548,7 @@ def test_sync_closed_client_sends_nothing(
     call: Callable[[AuraClient], object],
     stack: ModuleType,
 ) -> None:
-    http = stack.Client()
+    http = sync_client(stack)
     client = AuraClient(base_url=server.base_url, http_client=http)
     made_before = client.stream(HI)
     close(client, http)
@@ -585,7 +589,7 @@ async def test_async_closed_client_sends_nothing(
     call: Callable[[AsyncAuraClient], object],
     stack: ModuleType,
 ) -> None:
-    http = stack.AsyncClient()
+    http = async_client(stack)
     client = AsyncAuraClient(base_url=server.base_url, http_client=http)
     made_before = client.stream(HI)
     await close(client, http)  # type: ignore[misc]

@@ -33,7 +33,7 @@ from aura_sdk import (
 from aura_sdk.server import AuraServer, Fault
 from tests._harness import DIALECTS, HI, NO_WAIT, OK, ROLE, event
 from tests._hostile import HostileServer, Peer, chunked, head, hostile
-from tests._stacks import HTTP_CLIENTS, stack_module
+from tests._stacks import HTTP_CLIENTS, async_client, sync_client
 
 EVERY = 0.02  # seconds between two trickled bytes: far within every per-read limit
 PAD = {"X-Pad": "p" * 100}  # a head of ~150 bytes: ~3 s when trickled
@@ -287,7 +287,7 @@ async def test_async(case: Trickle, caller: str | None) -> None:
     # A cancel scope bounds any transport, so a caller's own AsyncClient too.
     rec = Recorder(case.script)
     with hostile(rec) as server:
-        async with stack_module(caller or "httpx").AsyncClient() as http:
+        async with async_client(caller or "httpx") as http:
             client = AsyncAuraClient(
                 base_url=case.url(server),
                 dialect=case.dialect,
@@ -310,7 +310,7 @@ def test_sync_caller_http_client_head_is_checked_when_it_arrives(stack: ModuleTy
     # each socket read, so a trickled head is waited for; but a head later than its
     # limit is still the response timeout (and retried as one), never a success.
     rec = Recorder(short_trickled_head)
-    with hostile(rec) as server, stack.Client() as http:
+    with hostile(rec) as server, sync_client(stack) as http:
         url = server.base_url
         client = AuraClient(
             base_url=url, http_client=http, timeout=Timeout(response=0.3), max_retries=0
@@ -407,7 +407,7 @@ def test_sync_redirect_is_an_error_never_followed(
     status: str, follow: bool, stack: ModuleType
 ) -> None:
     with hostile(lambda peer: None) as target, hostile(redirect_to(status, target)) as origin:
-        with stack.Client(follow_redirects=follow) as http:
+        with sync_client(stack, follow_redirects=follow) as http:
             client = AuraClient(base_url=origin.base_url, http_client=http, max_retries=NO_WAIT)
             with pytest.raises(APIStatusError) as info:
                 client.chat(HI)
@@ -422,7 +422,7 @@ async def test_async_redirect_is_an_error_never_followed(
     status: str, follow: bool, stack: ModuleType
 ) -> None:
     with hostile(lambda peer: None) as target, hostile(redirect_to(status, target)) as origin:
-        async with stack.AsyncClient(follow_redirects=follow) as http:
+        async with async_client(stack, follow_redirects=follow) as http:
             client = AsyncAuraClient(
                 base_url=origin.base_url, http_client=http, max_retries=NO_WAIT
             )

@@ -35,7 +35,7 @@ from aura_sdk import (
 from aura_sdk.server import AuraServer, Fault
 from tests._harness import DIALECTS
 from tests._hostile import Peer, chunked, head, hostile
-from tests._stacks import HTTP_CLIENTS, one_connection, stack_module
+from tests._stacks import HTTP_CLIENTS, async_client, one_connection, sync_client
 
 TIMEOUT = Timeout(connect=5, response=5, read=5, write=5, pool=0.5)
 HI = [user("Hi")]
@@ -60,7 +60,7 @@ class Boom(Exception):
 
 @pytest.fixture
 def client(server: AuraServer, stack: ModuleType) -> Iterator[AuraClient]:
-    with stack.Client(limits=one_connection(stack)) as http:
+    with sync_client(stack, limits=one_connection(stack)) as http:
         yield AuraClient(
             base_url=server.base_url,
             dialect=server.dialect,
@@ -197,7 +197,7 @@ async def aclient(server: AuraServer, stack: ModuleType) -> AsyncAuraClient:
     return AsyncAuraClient(
         base_url=server.base_url,
         dialect=server.dialect,
-        http_client=stack.AsyncClient(limits=one_connection(stack)),
+        http_client=async_client(stack, limits=one_connection(stack)),
         timeout=TIMEOUT,
         max_retries=0,
     )
@@ -510,7 +510,7 @@ def test_sync_rest_after_done_is_bounded(openai_server: AuraServer, after: str) 
 async def test_async_rest_after_done_is_bounded(
     openai_server: AuraServer, after: str, caller: str | None
 ) -> None:
-    http = None if caller is None else stack_module(caller).AsyncClient()
+    http = None if caller is None else async_client(caller)
     async with AsyncAuraClient(
         base_url=openai_server.base_url,
         dialect="openai",
@@ -548,7 +548,7 @@ def test_sync_sequential_streams_use_one_connection(server: AuraServer) -> None:
 async def test_async_sequential_streams_use_one_connection(
     server: AuraServer, caller: str | None
 ) -> None:
-    http = None if caller is None else stack_module(caller).AsyncClient()
+    http = None if caller is None else async_client(caller)
     async with AsyncAuraClient(
         base_url=server.base_url,
         dialect=server.dialect,

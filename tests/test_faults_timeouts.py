@@ -19,6 +19,7 @@ from aura_sdk import (
 )
 from aura_sdk.server import AuraServer, Fault
 from tests._harness import ANSWER, DIALECTS, FAST, HI, NO_WAIT, OK, Case, fault_tests
+from tests._stacks import async_client, sync_client
 
 # The tests below meet the body mid-stream: in both dialects.
 both = pytest.mark.parametrize("dialect", DIALECTS)
@@ -161,7 +162,7 @@ async def test_async_connect_timeout(unanswered_port: int) -> None:
 @both
 def test_sync_pool_timeout(server: AuraServer, stack: ModuleType) -> None:
     server.script(Fault(chunks=(b"a", b"b"), stall_after=1))
-    with stack.Client(limits=stack.Limits(max_connections=1)) as http:
+    with sync_client(stack, limits=stack.Limits(max_connections=1)) as http:
         client = AuraClient(
             base_url=server.base_url,
             dialect=server.dialect,
@@ -181,7 +182,7 @@ def test_sync_pool_timeout(server: AuraServer, stack: ModuleType) -> None:
 @both
 async def test_async_pool_timeout(server: AuraServer, stack: ModuleType) -> None:
     server.script(Fault(chunks=(b"a", b"b"), stall_after=1))
-    async with stack.AsyncClient(limits=stack.Limits(max_connections=1)) as http:
+    async with async_client(stack, limits=stack.Limits(max_connections=1)) as http:
         client = AsyncAuraClient(
             base_url=server.base_url,
             dialect=server.dialect,

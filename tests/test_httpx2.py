@@ -1,7 +1,7 @@
 """The SDK over httpx2 (pydantic's fork of httpx, openai-python 3.x's stack), beside
 httpx: a caller's ``httpx2.Client`` / ``AsyncClient`` as ``http_client=``.
 
-httpx2 installs on Python 3.11+ only: on older Pythons the httpx2 half of this
+httpx2 installs on Python 3.10+ only: on Python 3.9 the httpx2 half of this
 file is reported as not applicable (the one skip of the suite). The fault suites
 run over both stacks too (the ``stack`` fixture); here, on real sockets: a reply
 in each dialect, retries, each time limit, a cut, a bomb, a dead pooled
@@ -37,7 +37,7 @@ from aura_sdk import (
 )
 from aura_sdk.server import AuraServer, Fault
 from tests._hostile import Peer, _read_request, chunked, gzip_bomb, head, hostile
-from tests._stacks import HAS_HTTPX2, NOT_APPLICABLE
+from tests._stacks import HAS_HTTPX2, NOT_APPLICABLE, async_client, sync_client
 
 HI = [user("Hi")]
 HELLO = Fault(chunks=(b"Hello", b", world"))
@@ -46,7 +46,7 @@ FAST = Timeout(connect=2, response=0.5, read=0.5, write=2, pool=2)
 
 
 def _sync(stack: ModuleType, server: AuraServer | str, **kwargs: Any) -> tuple[Any, AuraClient]:
-    http = stack.Client(limits=stack.Limits(max_connections=1))
+    http = sync_client(stack, limits=stack.Limits(max_connections=1))
     base = server if isinstance(server, str) else server.base_url
     dialect = kwargs.pop("dialect", "openai" if "/v1" in base else "aura")
     kwargs.setdefault("max_retries", 0)
@@ -56,7 +56,7 @@ def _sync(stack: ModuleType, server: AuraServer | str, **kwargs: Any) -> tuple[A
 def _async(
     stack: ModuleType, server: AuraServer | str, **kwargs: Any
 ) -> tuple[Any, AsyncAuraClient]:
-    http = stack.AsyncClient(limits=stack.Limits(max_connections=1))
+    http = async_client(stack, limits=stack.Limits(max_connections=1))
     base = server if isinstance(server, str) else server.base_url
     dialect = kwargs.pop("dialect", "openai" if "/v1" in base else "aura")
     kwargs.setdefault("max_retries", 0)
@@ -235,7 +235,7 @@ def test_no_secret_in_the_stacks_own_logs(
 def test_a_foreign_or_mismatched_client_is_refused_before_anything_is_sent(
     stack: ModuleType, facade: type[AuraClient] | type[AsyncAuraClient]
 ) -> None:
-    other = stack.AsyncClient() if facade is AuraClient else stack.Client()
+    other = async_client(stack) if facade is AuraClient else sync_client(stack)
     for wrong in (other, object(), httpx.Headers()):
         with pytest.raises(AuraValidationError, match="http_client: expected an httpx") as caught:
             facade(http_client=wrong)  # type: ignore[arg-type]

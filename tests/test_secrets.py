@@ -42,7 +42,7 @@ from aura_sdk._secrets import scrub
 from aura_sdk.server import AuraServer, Fault
 from tests._harness import DIALECTS, ROLE
 from tests._hostile import HostileServer, Peer, chunked, head, hostile
-from tests._stacks import HTTP_CLIENTS, stack_module
+from tests._stacks import HTTP_CLIENTS, async_client, sync_client
 
 KEY = "sk-live-0123456789abcdef"
 HI = [user("Hi")]
@@ -321,7 +321,7 @@ def test_echoed_secrets_show_nowhere_sync(
 ) -> None:
     caplog.set_level(logging.DEBUG)  # the root logger: aura_sdk, httpx, httpcore, h11...
     error: BaseException | None = None
-    http = None if caller is None else stack_module(caller).Client()
+    http = None if caller is None else sync_client(caller)
     with hostile(echo.script) as server:
         url = _url(server, dialect)
         with AuraClient(
@@ -346,7 +346,7 @@ async def test_echoed_secrets_show_nowhere_async(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     error: BaseException | None = None
-    http = None if caller is None else stack_module(caller).AsyncClient()
+    http = None if caller is None else async_client(caller)
     with hostile(echo.script) as server:
         async with AsyncAuraClient(
             base_url=_url(server, dialect),
