@@ -304,8 +304,9 @@ CALLS = 5  # per round, on 2 connections: most of them wait in the pool's queue
 # group; the ``async with create_task_group()`` then raises CancelledError and
 # nothing closes the stream). The stream never reaches httpcore or the SDK; the
 # garbage collector finds the socket. anyio 4.16.0 closes it (``except
-# BaseException: aclose_forcefully(connected_stream)``). Only those warnings, only
-# there: the pool staying usable is still asserted.
+# BaseException: aclose_forcefully(connected_stream)``). That code is anyio's own,
+# above either backend: a CI run on 3.9 saw it under trio too. Only those warnings,
+# only there: the pool staying usable is still asserted.
 _ANYIO = tuple(int(part) for part in metadata.version("anyio").split(".")[:2])
 _ANYIO_DROPS_CONNECTED_STREAM = [
     pytest.mark.filterwarnings(
@@ -324,8 +325,8 @@ _ANYIO_DROPS_CONNECTED_STREAM = [
 @pytest.mark.parametrize(
     "anyio_backend",
     [
-        pytest.param("asyncio", marks=_ANYIO_DROPS_CONNECTED_STREAM if _ANYIO < (4, 16) else ()),
-        "trio",
+        pytest.param(backend, marks=_ANYIO_DROPS_CONNECTED_STREAM if _ANYIO < (4, 16) else ())
+        for backend in ("asyncio", "trio")
     ],
 )
 @both
