@@ -3,6 +3,13 @@
 # default Python, then the whole suite on every Python 3.9-3.13 this machine has
 # (nox, one venv each under .nox/).
 PYTHON ?= python3
+
+# A CI environment may set PYTHONDONTWRITEBYTECODE (this machine's does): then no
+# Python run here caches bytecode, and every process (each pytest worker, each of
+# the hundreds of subprocesses the suite starts, each benchmark worker) compiles
+# pytest, hypothesis, trio, httpx and the SDK from source again, about 2.4 s of CPU
+# for a pytest process. What make runs caches it (in __pycache__, gitignored).
+unexport PYTHONDONTWRITEBYTECODE
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
