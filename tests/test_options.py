@@ -13,7 +13,7 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import anyio
@@ -49,12 +49,16 @@ CLIENTS = [AuraClient, AsyncAuraClient]
 
 
 @pytest.fixture
-def refused_url() -> str:
-    """A 127.0.0.1 URL where nothing listens: a connection there is refused."""
+def refused_url() -> Iterator[str]:
+    """A 127.0.0.1 URL where nothing listens: a connection there is refused.
+
+    The port stays bound (never listening) for the whole test: a port closed at
+    once could be taken by another test's server meanwhile (a CI run's other Python
+    sessions got one, and answered this test's retries with a 404).
+    """
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 def _sent_key(server: AuraServer, index: int = -1) -> str:
