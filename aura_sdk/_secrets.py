@@ -6,8 +6,9 @@ Basic token httpx makes of it) while it lives. ``scrub`` masks them, and any
 exception and the ones it was raised from; ``RedactingFilter``, installed on the
 loggers of the SDK, httpx, httpcore, httpx2, httpcore2, h11, h2 and hpack (on
 each named logger: a logger's filters do not see its children's records), does
-so to every record they emit, at any level, before any handler sees it. A server that echoes the key
-in a reason phrase, a header or a garbled status line cannot get it printed.
+so to every record they emit, at any level, before any handler sees it. A server
+that echoes the key in a reason phrase, a header or a garbled status line cannot
+get it printed.
 """
 
 from __future__ import annotations

@@ -50,6 +50,9 @@ ASYNC = (
 
 Texts = Callable[[], Iterator[str]]
 AsyncTexts = Callable[[], AsyncIterator[str]]
+# What starts a contender's requests: (contender, url) -> (texts, close).
+SyncOpener = Callable[[str, str], tuple[Texts, Callable[[], None]]]
+AsyncOpener = Callable[[str, str], tuple[AsyncTexts, Callable[[], Awaitable[None]]]]
 
 
 def _content(payload: bytes) -> str | None:
@@ -167,8 +170,8 @@ def throughput(contender: str, url: str, params: dict[str, Any]) -> dict[str, An
 
 def timed(
     sync: bool,
-    sync_texts: Callable[[str, str], tuple[Texts, Callable[[], None]]],
-    async_texts: Callable[[str, str], tuple[AsyncTexts, Callable[[], Awaitable[None]]]],
+    sync_texts: SyncOpener,
+    async_texts: AsyncOpener,
     contender: str,
     url: str,
     repeats: int,
@@ -210,8 +213,8 @@ def first_text(contender: str, url: str, params: dict[str, Any]) -> dict[str, An
 
 def timed_first(
     sync: bool,
-    sync_texts: Callable[[str, str], tuple[Texts, Callable[[], None]]],
-    async_texts: Callable[[str, str], tuple[AsyncTexts, Callable[[], Awaitable[None]]]],
+    sync_texts: SyncOpener,
+    async_texts: AsyncOpener,
     contender: str,
     url: str,
     repeats: int,

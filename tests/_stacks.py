@@ -20,11 +20,10 @@ import pytest
 
 HAS_HTTPX2 = importlib.util.find_spec("httpx2") is not None
 NOT_APPLICABLE = "not applicable: httpx2 installs on Python 3.10+ only"
+NEEDS_HTTPX2 = pytest.mark.skipif(not HAS_HTTPX2, reason=NOT_APPLICABLE)
 STACKS = [
     pytest.param("httpx", id="httpx"),
-    pytest.param(
-        "httpx2", id="httpx2", marks=pytest.mark.skipif(not HAS_HTTPX2, reason=NOT_APPLICABLE)
-    ),
+    pytest.param("httpx2", id="httpx2", marks=NEEDS_HTTPX2),
 ]
 
 
@@ -43,11 +42,7 @@ def stack_module(name: str) -> ModuleType:
 HTTP_CLIENTS = [
     pytest.param(None, id="own-client"),
     pytest.param("httpx", id="httpx-client"),
-    pytest.param(
-        "httpx2",
-        id="httpx2-client",
-        marks=pytest.mark.skipif(not HAS_HTTPX2, reason=NOT_APPLICABLE),
-    ),
+    pytest.param("httpx2", id="httpx2-client", marks=NEEDS_HTTPX2),
 ]
 
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Callable
 from types import ModuleType
@@ -9,7 +8,7 @@ import pytest
 
 from aura_sdk import DialectName
 from aura_sdk.server import AuraServer, Fault
-from tests._stacks import STACKS
+from tests._stacks import STACKS, stack_module
 from tests._terminal import terminal  # noqa: F401  (the fixture, for the pty tests)
 
 # The peer suite needs a real server's environment: `make test-peers` names it.
@@ -26,7 +25,7 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
 def stack(request: pytest.FixtureRequest) -> ModuleType:
     """The HTTP stack of the caller's ``http_client=``: the module ``httpx``, or ``httpx2``
     (tests/_stacks.py). A test that takes it runs over both."""
-    return importlib.import_module(str(request.param))
+    return stack_module(str(request.param))
 
 
 @pytest.fixture

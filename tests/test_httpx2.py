@@ -37,7 +37,7 @@ from aura_sdk import (
 )
 from aura_sdk.server import AuraServer, Fault
 from tests._hostile import Peer, _read_request, chunked, gzip_bomb, head, hostile
-from tests._stacks import HAS_HTTPX2, NOT_APPLICABLE, async_client, sync_client
+from tests._stacks import NEEDS_HTTPX2, async_client, sync_client
 
 HI = [user("Hi")]
 HELLO = Fault(chunks=(b"Hello", b", world"))
@@ -302,7 +302,7 @@ print("ok")
 """
 
 
-@pytest.mark.skipif(not HAS_HTTPX2, reason=NOT_APPLICABLE)
+@NEEDS_HTTPX2
 def test_the_sdk_works_where_alias_httpx_made_httpx_httpx2() -> None:
     # httpx2.alias_httpx() (for applications moving off httpx) makes `import httpx` give
     # httpx2 and `import httpcore` httpcore2, process-wide: the SDK's own client is
