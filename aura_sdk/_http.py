@@ -626,9 +626,20 @@ def body_chunks(response: httpx.Response, max_bytes: int | None = None) -> Itera
     in bounded pieces (never by httpx, which decodes a chunk whole: a bomb), at
     most ``max_bytes`` of it as received; the caller caps the decoded size.
     """
+    if response.is_stream_consumed:
+        return _read_already(response, max_bytes)
     if is_identity(response) and isinstance(response.stream, KNOWN.sync_streams):
         return iter(response.stream)
     return _decoded(response, max_bytes)
+
+
+def _read_already(response: httpx.Response, max_bytes: int | None) -> Iterator[bytes]:
+    """The body a caller's response event hook read already (``response.read()``,
+    httpx's logging recipe), in bounded pieces: iterating the spent stream again
+    would spin in the connection pool, forever, at full CPU. A body iterated by the
+    hook but not kept (``response.content`` raises) is httpx's ``ResponseNotRead``,
+    a transport error like any other."""
+    yield from BodyDecoder([], max_bytes).decode(response.content)
 
 
 def _decoded(response: httpx.Response, max_bytes: int | None) -> Iterator[bytes]:
@@ -645,10 +656,18 @@ def _decoded(response: httpx.Response, max_bytes: int | None) -> Iterator[bytes]
 
 def abody_chunks(response: httpx.Response, max_bytes: int | None = None) -> AsyncIterator[bytes]:
     """``body_chunks`` for an async response."""
+    if response.is_stream_consumed:
+        return _aread_already(response, max_bytes)
     if is_identity(response) and isinstance(response.stream, KNOWN.async_streams):
         stream: AsyncIterator[bytes] = response.stream.__aiter__()
         return stream
     return _adecoded(response, max_bytes)
+
+
+async def _aread_already(response: httpx.Response, max_bytes: int | None) -> AsyncIterator[bytes]:
+    """``_read_already`` for an async response."""
+    for piece in _read_already(response, max_bytes):
+        yield piece
 
 
 async def _adecoded(response: httpx.Response, max_bytes: int | None) -> AsyncIterator[bytes]:

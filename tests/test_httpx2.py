@@ -30,6 +30,8 @@ from aura_sdk import (
     AuraValidationError,
     AuthenticationError,
     ContextLengthError,
+    DialectName,
+    InternalServerError,
     ResponseTooLargeError,
     StreamInterruptedError,
     Timeout,
@@ -315,3 +317,68 @@ def test_the_sdk_works_where_alias_httpx_made_httpx_httpx2() -> None:
         check=False,
     )
     assert (out.returncode, out.stdout.strip()) == (0, "ok"), out.stderr
+
+
+def _in_a_thread(work: Any) -> list[object]:
+    """``work()``'s outcome, from a daemon thread joined with a guard: a call that spins
+    (at full CPU, holding its event loop) fails the test instead of hanging it."""
+    import threading
+
+    outcome: list[object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(work())
+        except Exception as exc:  # the test says which
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(GUARD)
+    assert not worker.is_alive(), "the call never returned"
+    return outcome
+
+
+@pytest.mark.parametrize("dialect", ["aura", "openai"])
+@pytest.mark.parametrize("facade", ["sync", "asyncio", "trio"])
+def test_a_response_hook_that_reads_the_body(
+    aura_server_factory: Any, stack: ModuleType, dialect: DialectName, facade: str
+) -> None:
+    # httpx's logging recipe: a response event hook that reads the body. The SDK
+    # used to iterate the spent stream again, spinning in the pool forever.
+    server = aura_server_factory(dialect=dialect, fault=HELLO)
+    base = server.base_url  # with /v1 in the openai dialect
+    server.script(HELLO, Fault(status=500, body="boom"))
+
+    def sync() -> object:
+        with sync_client(stack, event_hooks={"response": [lambda r: r.read()]}) as http:
+            client = AuraClient(base_url=base, dialect=dialect, http_client=http, max_retries=0)
+            texts: list[object] = ["".join(client.stream(HI))]
+            try:
+                client.chat(HI)
+            except InternalServerError as error:
+                texts.append(error)
+            return texts
+
+    async def asynchronous() -> object:
+        async def read(response: Any) -> None:
+            await response.aread()
+
+        async with async_client(stack, event_hooks={"response": [read]}) as http:
+            client = AsyncAuraClient(
+                base_url=base, dialect=dialect, http_client=http, max_retries=0
+            )
+            texts: list[object] = ["".join([t async for t in client.stream(HI)])]
+            try:
+                await client.chat(HI)
+            except InternalServerError as error:
+                texts.append(error)
+            return texts
+
+    work = sync if facade == "sync" else lambda: anyio.run(asynchronous, backend=facade)
+    [outcome] = _in_a_thread(work)
+    assert isinstance(outcome, list), repr(outcome)
+    text, error = outcome
+    assert text == "Hello, world"
+    assert isinstance(error, InternalServerError), repr(error)
+    assert "boom" in str(error)
